@@ -1,0 +1,119 @@
+"""Builds the ASGI application: the APIs, health, metrics, and the error format."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dsom import __version__
+from dsom.kit.db import make_engine
+from dsom.kit.errors import DomainError
+from dsom.kit.migrate import current_revision
+from dsom.kit.settings import Settings, get_settings
+from dsom.registers.api import router as registers_router
+
+log = logging.getLogger("dsom.app")
+
+HTTP_ERRORS = Counter("dsom_http_errors_total", "Error answers by code", ["code"])
+
+DESCRIPTION = """
+The State Online Gambling Monitoring System.
+
+* **Registers**: organizers, licences, gambling establishments, gaming equipment,
+  websites and mobile applications, with full history. Officials authenticate with
+  `Authorization: Bearer <token>` (`dsom tokens create --role regulator|tax`).
+* Every error answers `{"error": {"code": "...", "message": "..."}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The DSOM application on `engine` (or the configured database)."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.database_url, sqlite_cache_mb=settings.sqlite_cache_mb)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(title="DSOM", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.started = time.monotonic()
+    _install_error_handlers(app)
+    app.include_router(registers_router)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        """The process answers."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness")
+    def readyz() -> JSONResponse:
+        """The database answers and its schema is migrated."""
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            revision = current_revision(engine)
+        except DBAPIError as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc.orig)[:200]}, 503)
+        if revision is None:
+            return JSONResponse({"status": "unavailable", "reason": "schema not migrated: "
+                                 "run `dsom db upgrade`"}, 503)
+        return JSONResponse({"status": "ready", "schema": revision})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics",
+             response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        """Metrics in the Prometheus text format."""
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _error(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
+    HTTP_ERRORS.labels(code).inc()
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status,
+                        headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return _error(exc.code, exc.message, exc.status_code, **exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error("invalid_body", "the body is not valid JSON", 400)
+        fields = [{"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                   "message": e["msg"]} for e in errors]
+        return _error("validation_failed", "the request is not valid: " + "; ".join(
+            f"{f['field']}: {f['message']}" for f in fields), 422, fields=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(code, str(exc.detail), exc.status_code)
+
+    @app.exception_handler(DBAPIError)
+    async def database_down(_request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error", exc_info=exc)
+        if exc.connection_invalidated or "OperationalError" in type(exc.orig).__name__:
+            return _error("unavailable", "the database is unavailable; retry shortly", 503)
+        return _error("internal_error", "an internal error occurred", 500)

@@ -1,0 +1,189 @@
+"""The `dsom` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dsom.kit.settings import get_settings
+
+app = typer.Typer(help="DSOM, the State Online Gambling Monitoring System.", no_args_is_help=True,
+                  add_completion=False)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Officials' API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tokens_app, name="tokens")
+console = Console(stderr=True)
+
+
+def _engine() -> Any:
+    from dsom.kit.db import make_engine
+
+    settings = get_settings()
+    return make_engine(settings.database_url, sqlite_cache_mb=settings.sqlite_cache_mb)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to the newest schema (or REVISION)."""
+    from dsom.kit.migrate import upgrade
+
+    upgrade(_engine(), revision)
+    console.print(f"database at [bold]{revision}[/bold]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[int | None, typer.Option(help="server processes")] = None,
+    migrate: Annotated[bool, typer.Option(help="migrate the database first")] = True,
+) -> None:
+    """Run the whole system: API, offices, reports (default 127.0.0.1:8000)."""
+    import uvicorn
+
+    from dsom.kit import logs
+    from dsom.kit.migrate import upgrade
+
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    if migrate:
+        upgrade(_engine())
+    host, port = host or settings.host, port or settings.port
+    console.print(f"DSOM listening on [bold]http://{host}:{port}[/bold] "
+                  f"(API docs at http://{host}:{port}/docs)")
+    uvicorn.run("dsom.app:create_app", factory=True, host=host, port=port,
+                workers=workers or settings.workers, log_level=settings.log_level,
+                access_log=False)
+
+
+@app.command()
+def demo(
+    organizers: Annotated[int, typer.Option(help="organizers in the demo market")] = 50,
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Migrate, load the demo market if the database is empty, and serve."""
+    from dsom.demo.market import is_empty
+    from dsom.kit.migrate import upgrade
+
+    engine = _engine()
+    upgrade(engine)
+    with engine.begin() as conn:
+        empty = is_empty(conn)
+    settings = get_settings()
+    if empty:
+        seed_demo(organizers=organizers, keys_out=settings.keys_out, reset=False)
+    else:
+        console.print(f"the database already holds a market; keys file: {settings.keys_out}")
+    serve(host=host, port=port, workers=None, migrate=False)
+
+
+@app.command("seed-demo")
+def seed_demo(
+    organizers: Annotated[int, typer.Option(help="how many organizers", min=1, max=100_000)] = 50,
+    keys_out: Annotated[Path, typer.Option(help="where to write the keys file")] = Path(
+        "var/keys.json"),
+    reset: Annotated[bool, typer.Option(help="empty the database first")] = False,
+) -> None:
+    """Fill an empty database with a realistic demo market and write its keys file."""
+    from dsom.demo import market as demo_market
+    from dsom.kit.migrate import upgrade
+
+    started = time.monotonic()
+    engine = _engine()
+    upgrade(engine)
+    with engine.begin() as conn:
+        if not demo_market.is_empty(conn):
+            if not reset:
+                _fail("the database already holds registers data; nothing was changed. "
+                      "Run `dsom seed-demo --reset` to empty it and seed anew.")
+            demo_market.reset(conn)
+            console.print("emptied the database")
+    market = demo_market.generate(organizers, today=demo_market.today_in_kyiv())
+    with _progress() as bar:
+        task = bar.add_task("seeding", total=market.count() + len(market.later_status))
+
+        def step(what: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"seeding {what}")
+
+        with engine.begin() as conn:
+            demo_market.load(conn, market, progress=step)
+    keys = demo_market.keys_file(market)
+    keys_out.parent.mkdir(parents=True, exist_ok=True)
+    keys_out.write_text(json.dumps(keys, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    counts = ", ".join(f"{len(rows)} {name}" for name, rows in market.rows.items())
+    console.print(f"seeded {counts} in {time.monotonic() - started:.1f} s; "
+                  f"keys file: [bold]{keys_out}[/bold]")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    role: Annotated[str, typer.Option(help="regulator or tax")],
+    name: Annotated[str, typer.Option(help="whose token it is")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Create an official's API token; its text is shown once."""
+    from dsom.auth.tokens import create_token
+    from dsom.kit.errors import DomainError
+
+    try:
+        with _engine().begin() as conn:
+            issued = create_token(conn, role=role, name=name or f"{role} token")
+    except DomainError as exc:
+        _fail(exc.message, 2)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(issued.as_dict()) + "\n")
+    else:
+        console.print(f"token [bold]{issued.id}[/bold] for role {issued.role}; "
+                      "copy it now, it is not shown again:")
+        sys.stdout.write(issued.token + "\n")
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """List tokens (never their secrets)."""
+    from dsom.auth.tokens import list_tokens
+
+    with _engine().begin() as conn:
+        for row in list_tokens(conn):
+            state = "revoked" if row["revoked_at"] else "active"
+            sys.stdout.write(f"{row['id']}\t{row['role']}\t{state}\t{row['name']}\t"
+                             f"last used {row['last_used_at'] or 'never'}\n")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token."""
+    from dsom.auth.tokens import revoke_token
+    from dsom.kit.errors import DomainError
+
+    try:
+        with _engine().begin() as conn:
+            revoke_token(conn, token_id)
+    except DomainError as exc:
+        _fail(exc.message)
+    console.print(f"token {token_id} revoked")
+
+
+def main() -> None:
+    """Entry point of the `dsom` console script."""
+    app()

@@ -1,0 +1,55 @@
+"""Domain errors: each carries its code and HTTP status; one handler renders them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """An error with a stable machine-readable code, rendered as `{"error": {...}}`."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        """The spec's error body, with any details beside code and message."""
+        return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class ValidationFailed(DomainError):
+    """One or more field errors: `fields` lists `{"field", "message"}`."""
+
+    status_code = 422
+    code = "validation_failed"
+
+
+class Unavailable(DomainError):
+    status_code = 503
+    code = "unavailable"

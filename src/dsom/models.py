@@ -1,0 +1,9 @@
+"""Every table of DSOM, gathered on one MetaData for Alembic and the schema check."""
+
+from __future__ import annotations
+
+import dsom.auth.models
+import dsom.registers.models  # noqa: F401  (importing registers the tables)
+from dsom.kit.db import metadata
+
+__all__ = ["metadata"]
