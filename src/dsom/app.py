@@ -71,12 +71,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         except DBAPIError as exc:
             return JSONResponse({"status": "unavailable", "reason": str(exc.orig)[:200]}, 503)
         if revision is None:
-            return JSONResponse({"status": "unavailable", "reason": "schema not migrated: "
-                                 "run `dsom db upgrade`"}, 503)
+            return JSONResponse(
+                {"status": "unavailable", "reason": "schema not migrated: run `dsom db upgrade`"},
+                503,
+            )
         return JSONResponse({"status": "ready", "schema": revision})
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics",
-             response_class=PlainTextResponse)
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+    )
     def metrics() -> PlainTextResponse:
         """Metrics in the Prometheus text format."""
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
@@ -87,8 +93,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def _error(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
     HTTP_ERRORS.labels(code).inc()
     headers = {"Retry-After": "1"} if status == 503 else None
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status,
-                        headers=headers)
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **extra}}, status, headers=headers
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -101,10 +108,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return _error("invalid_body", "the body is not valid JSON", 400)
-        fields = [{"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
-                   "message": e["msg"]} for e in errors]
-        return _error("validation_failed", "the request is not valid: " + "; ".join(
-            f"{f['field']}: {f['message']}" for f in fields), 422, fields=fields)
+        fields = [
+            {
+                "field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                "message": e["msg"],
+            }
+            for e in errors
+        ]
+        return _error(
+            "validation_failed",
+            "the request is not valid: "
+            + "; ".join(f"{f['field']}: {f['message']}" for f in fields),
+            422,
+            fields=fields,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -14,8 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dsom.kit.settings import get_settings
 
-app = typer.Typer(help="DSOM, the State Online Gambling Monitoring System.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="DSOM, the State Online Gambling Monitoring System.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Officials' API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -62,11 +65,19 @@ def serve(
     if migrate:
         upgrade(_engine())
     host, port = host or settings.host, port or settings.port
-    console.print(f"DSOM listening on [bold]http://{host}:{port}[/bold] "
-                  f"(API docs at http://{host}:{port}/docs)")
-    uvicorn.run("dsom.app:create_app", factory=True, host=host, port=port,
-                workers=workers or settings.workers, log_level=settings.log_level,
-                access_log=False)
+    console.print(
+        f"DSOM listening on [bold]http://{host}:{port}[/bold] "
+        f"(API docs at http://{host}:{port}/docs)"
+    )
+    uvicorn.run(
+        "dsom.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+    )
 
 
 @app.command()
@@ -95,7 +106,8 @@ def demo(
 def seed_demo(
     organizers: Annotated[int, typer.Option(help="how many organizers", min=1, max=100_000)] = 50,
     keys_out: Annotated[Path, typer.Option(help="where to write the keys file")] = Path(
-        "var/keys.json"),
+        "var/keys.json"
+    ),
     reset: Annotated[bool, typer.Option(help="empty the database first")] = False,
 ) -> None:
     """Fill an empty database with a realistic demo market and write its keys file."""
@@ -108,8 +120,10 @@ def seed_demo(
     with engine.begin() as conn:
         if not demo_market.is_empty(conn):
             if not reset:
-                _fail("the database already holds registers data; nothing was changed. "
-                      "Run `dsom seed-demo --reset` to empty it and seed anew.")
+                _fail(
+                    "the database already holds registers data; nothing was changed. "
+                    "Run `dsom seed-demo --reset` to empty it and seed anew."
+                )
             demo_market.reset(conn)
             console.print("emptied the database")
     market = demo_market.generate(organizers, today=demo_market.today_in_kyiv())
@@ -125,13 +139,20 @@ def seed_demo(
     keys_out.parent.mkdir(parents=True, exist_ok=True)
     keys_out.write_text(json.dumps(keys, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     counts = ", ".join(f"{len(rows)} {name}" for name, rows in market.rows.items())
-    console.print(f"seeded {counts} in {time.monotonic() - started:.1f} s; "
-                  f"keys file: [bold]{keys_out}[/bold]")
+    console.print(
+        f"seeded {counts} in {time.monotonic() - started:.1f} s; keys file: [bold]{keys_out}[/bold]"
+    )
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 @tokens_app.command("create")
@@ -153,8 +174,10 @@ def tokens_create(
     if as_json:
         sys.stdout.write(json.dumps(issued.as_dict()) + "\n")
     else:
-        console.print(f"token [bold]{issued.id}[/bold] for role {issued.role}; "
-                      "copy it now, it is not shown again:")
+        console.print(
+            f"token [bold]{issued.id}[/bold] for role {issued.role}; "
+            "copy it now, it is not shown again:"
+        )
         sys.stdout.write(issued.token + "\n")
 
 
@@ -166,8 +189,10 @@ def tokens_list() -> None:
     with _engine().begin() as conn:
         for row in list_tokens(conn):
             state = "revoked" if row["revoked_at"] else "active"
-            sys.stdout.write(f"{row['id']}\t{row['role']}\t{state}\t{row['name']}\t"
-                             f"last used {row['last_used_at'] or 'never'}\n")
+            sys.stdout.write(
+                f"{row['id']}\t{row['role']}\t{state}\t{row['name']}\t"
+                f"last used {row['last_used_at'] or 'never'}\n"
+            )
 
 
 @tokens_app.command("revoke")

@@ -7,7 +7,8 @@ from sqlalchemy import Column, String, Table
 from dsom.kit.db import UTCDateTime, metadata
 
 api_tokens = Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     Column("id", String(16), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("role", String(32), nullable=False),

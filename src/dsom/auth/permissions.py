@@ -44,15 +44,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # An administrator is an official who also appoints officials.
     Role.REGULATOR_ADMIN: frozenset(
-        {P.REGISTERS_READ, P.REGISTERS_WRITE, P.ORGANIZERS_STATUS, P.REPORTS_ALL, P.AUDIT_READ,
-         P.OFFICIALS_MANAGE}
+        {
+            P.REGISTERS_READ,
+            P.REGISTERS_WRITE,
+            P.ORGANIZERS_STATUS,
+            P.REPORTS_ALL,
+            P.AUDIT_READ,
+            P.OFFICIALS_MANAGE,
+        }
     ),
     # The tax service reads the registers and the financial reports; it changes nothing.
     Role.TAX: frozenset({P.REGISTERS_READ, P.REPORTS_FINANCIAL}),
     # The head answers for the organizer: everything the organizer may do, for its own data only.
     Role.ORGANIZER_HEAD: frozenset(
-        {P.ORGANIZER_REGISTER, P.REGISTERS_READ_OWN, P.REPRESENTATIVES_MANAGE, P.KEYS_MANAGE,
-         P.REPORTS_OWN}
+        {
+            P.ORGANIZER_REGISTER,
+            P.REGISTERS_READ_OWN,
+            P.REPRESENTATIVES_MANAGE,
+            P.KEYS_MANAGE,
+            P.REPORTS_OWN,
+        }
     ),
     # A representative holds only the rights its head granted (see REPRESENTATIVE_RIGHTS).
     Role.ORGANIZER_REPRESENTATIVE: frozenset(),
@@ -69,7 +80,9 @@ REPRESENTATIVE_RIGHTS: frozenset[Permission] = frozenset(
 TOKEN_ROLES: tuple[Role, ...] = (Role.REGULATOR, Role.TAX)
 
 
-def permissions_of(roles: frozenset[Role], granted: frozenset[Permission] = frozenset()) -> frozenset[Permission]:
+def permissions_of(
+    roles: frozenset[Role], granted: frozenset[Permission] = frozenset()
+) -> frozenset[Permission]:
     """All permissions of these roles, plus rights granted to a representative."""
     held: set[Permission] = set()
     for role in roles:

@@ -16,7 +16,7 @@ from dsom.auth.principal import Principal
 from dsom.kit.errors import NotFound, ValidationFailed
 from dsom.kit.time import isoformat_z, utcnow
 
-TOKEN_PREFIX = "dsomt_"
+TOKEN_PREFIX = "dsomt_"  # noqa: S105  (a prefix, not a secret)
 # last_used_at is written at most this often per token, so reads stay reads.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
@@ -38,8 +38,13 @@ class IssuedToken:
 
     def as_dict(self) -> dict[str, Any]:
         """`--json` output of `dsom tokens create`."""
-        return {"id": self.id, "token": self.token, "role": self.role, "name": self.name,
-                "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "token": self.token,
+            "role": self.role,
+            "name": self.name,
+            "created_at": self.created_at,
+        }
 
 
 def create_token(conn: Connection, *, role: str, name: str) -> IssuedToken:
@@ -49,16 +54,21 @@ def create_token(conn: Connection, *, role: str, name: str) -> IssuedToken:
     token_id = secrets.token_hex(6)
     token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
     now = utcnow()
-    conn.execute(insert(api_tokens).values(
-        id=token_id, name=name, role=role, token_hash=token_hash(token), created_at=now))
+    conn.execute(
+        insert(api_tokens).values(
+            id=token_id, name=name, role=role, token_hash=token_hash(token), created_at=now
+        )
+    )
     return IssuedToken(token_id, token, role, name, isoformat_z(now))
 
 
 def revoke_token(conn: Connection, token_id: str) -> None:
     """Revoke a token: refused from the next request on."""
-    done = conn.execute(update(api_tokens).where(api_tokens.c.id == token_id,
-                                                 api_tokens.c.revoked_at.is_(None))
-                        .values(revoked_at=utcnow())).rowcount
+    done = conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
     if not done:
         raise NotFound(f"no active token {token_id}")
 
@@ -71,14 +81,23 @@ def list_tokens(conn: Connection) -> list[dict[str, Any]]:
 
 def principal_for_token(conn: Connection, token: str) -> Principal | None:
     """The official a token stands for, or None if it is unknown or revoked."""
-    row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == token_hash(token))
-                       ).mappings().first()
+    row = (
+        conn.execute(select(api_tokens).where(api_tokens.c.token_hash == token_hash(token)))
+        .mappings()
+        .first()
+    )
     if row is None or row["revoked_at"] is not None:
         return None
     now = utcnow()
     if row["last_used_at"] is None or now - row["last_used_at"] > LAST_USED_RESOLUTION:
-        conn.execute(update(api_tokens).where(api_tokens.c.id == row["id"])
-                     .values(last_used_at=now))
+        conn.execute(
+            update(api_tokens).where(api_tokens.c.id == row["id"]).values(last_used_at=now)
+        )
     role = Role(row["role"])
-    return Principal(kind="token", id=row["id"], name=row["name"], roles=frozenset({role}),
-                     permissions=permissions_of(frozenset({role})))
+    return Principal(
+        kind="token",
+        id=row["id"],
+        name=row["name"],
+        roles=frozenset({role}),
+        permissions=permissions_of(frozenset({role})),
+    )

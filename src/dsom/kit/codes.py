@@ -18,8 +18,11 @@ def edrpou_check_digit(first7: str) -> int:
 
 def is_valid_edrpou(code: str) -> bool:
     """Eight digits whose last is the check digit of the first seven."""
-    return len(code) == 8 and code.isascii() and code.isdigit() and (
-        edrpou_check_digit(code[:7]) == int(code[7])
+    return (
+        len(code) == 8
+        and code.isascii()
+        and code.isdigit()
+        and (edrpou_check_digit(code[:7]) == int(code[7]))
     )
 
 
@@ -39,8 +42,11 @@ def rnokpp_check_digit(first9: str) -> int:
 
 def is_valid_rnokpp(code: str) -> bool:
     """Ten digits whose last is the check digit of the first nine."""
-    return len(code) == 10 and code.isascii() and code.isdigit() and (
-        rnokpp_check_digit(code[:9]) == int(code[9])
+    return (
+        len(code) == 10
+        and code.isascii()
+        and code.isdigit()
+        and (rnokpp_check_digit(code[:9]) == int(code[9]))
     )
 
 

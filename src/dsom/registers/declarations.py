@@ -32,7 +32,9 @@ LAND_BASED = frozenset({"casino_establishment", "slot_hall", "bookmaking"})
 ONLINE = frozenset({"online_casino", "online_poker", "bookmaking"})
 # The establishment kind each land-based activity is carried on in.
 ESTABLISHMENT_KIND_OF = {
-    "casino_establishment": "casino", "slot_hall": "slot_hall", "bookmaking": "bookmaker_point"
+    "casino_establishment": "casino",
+    "slot_hall": "slot_hall",
+    "bookmaking": "bookmaker_point",
 }
 # The gaming equipment each kind of establishment may hold.
 EQUIPMENT_ALLOWED_IN = {
@@ -71,8 +73,14 @@ Refs = Mapping[str, Mapping[str, Any] | None]
 
 
 def _organizer_field() -> Field:
-    return Field("organizer", Ref("organizers", same_organizer=False, max_length=8),
-                 "Організатор (ЄДРПОУ)", "Organizer (EDRPOU)", editable=False, filterable=True)
+    return Field(
+        "organizer",
+        Ref("organizers", same_organizer=False, max_length=8),
+        "Організатор (ЄДРПОУ)",
+        "Organizer (EDRPOU)",
+        editable=False,
+        filterable=True,
+    )
 
 
 def _licence_field() -> Field:
@@ -86,18 +94,26 @@ def licence_dates_ordered(values: Mapping[str, Any], _refs: Refs) -> Iterator[Fi
         yield FieldError("valid_to", f"must not be before valid_from ({start.isoformat()})")
 
 
-def establishment_licence_is_land_based(values: Mapping[str, Any], refs: Refs) -> Iterator[FieldError]:
+def establishment_licence_is_land_based(
+    values: Mapping[str, Any], refs: Refs
+) -> Iterator[FieldError]:
     """An establishment rests on a land-based licence of the matching activity."""
     licence = refs.get("licence")
     if licence is None:
         return
     activity = licence["activity"]
     if activity not in LAND_BASED:
-        yield FieldError("licence", f"licence {licence['number']} is for {activity}, "
-                         "an online activity: an establishment needs a land-based licence")
+        yield FieldError(
+            "licence",
+            f"licence {licence['number']} is for {activity}, "
+            "an online activity: an establishment needs a land-based licence",
+        )
     elif values.get("kind") and ESTABLISHMENT_KIND_OF[activity] != values["kind"]:
-        yield FieldError("kind", f"licence {licence['number']} ({activity}) is carried on in a "
-                         f"{ESTABLISHMENT_KIND_OF[activity]}, not a {values['kind']}")
+        yield FieldError(
+            "kind",
+            f"licence {licence['number']} ({activity}) is carried on in a "
+            f"{ESTABLISHMENT_KIND_OF[activity]}, not a {values['kind']}",
+        )
 
 
 def equipment_fits_establishment(values: Mapping[str, Any], refs: Refs) -> Iterator[FieldError]:
@@ -110,95 +126,168 @@ def equipment_fits_establishment(values: Mapping[str, Any], refs: Refs) -> Itera
         yield FieldError("kind", f"a {establishment['kind']} may hold only {', '.join(allowed)}")
 
 
-def licence_is_online(values: Mapping[str, Any], refs: Refs) -> Iterator[FieldError]:
+def licence_is_online(_values: Mapping[str, Any], refs: Refs) -> Iterator[FieldError]:
     """Websites and apps rest on an online licence."""
     licence = refs.get("licence")
     if licence is not None and licence["activity"] not in ONLINE:
-        yield FieldError("licence", f"licence {licence['number']} is for {licence['activity']}, "
-                         "a land-based activity: a website or app needs an online licence")
+        yield FieldError(
+            "licence",
+            f"licence {licence['number']} is for {licence['activity']}, "
+            "a land-based activity: a website or app needs an online licence",
+        )
 
 
 ORGANIZERS = Register(
-    name="organizers", entry="organizer",
-    title_uk="Організатори азартних ігор", title_en="Gambling organizers",
-    key="edrpou", organizer_field="edrpou",
+    name="organizers",
+    entry="organizer",
+    title_uk="Організатори азартних ігор",
+    title_en="Gambling organizers",
+    key="edrpou",
+    organizer_field="edrpou",
     fields=(
         Field("edrpou", Edrpou(), "Код ЄДРПОУ", "EDRPOU code", editable=False, searchable=True),
         Field("name", Text(max_length=300), "Найменування", "Legal name", searchable=True),
-        Field("head_rnokpp", Rnokpp(), "РНОКПП керівника", "Head's RNOKPP",
-              help_en="the person who may register the organizer with DSOM", searchable=True),
+        Field(
+            "head_rnokpp",
+            Rnokpp(),
+            "РНОКПП керівника",
+            "Head's RNOKPP",
+            help_en="the person who may register the organizer with DSOM",
+            searchable=True,
+        ),
         Field("head_name", Text(max_length=200), "ПІБ керівника", "Head's name", required=False),
         Field("address", Text(max_length=500), "Адреса", "Address", required=False),
         Field("email", EMAIL, "Ел. пошта", "E-mail", required=False),
         Field("phone", PHONE, "Телефон", "Phone", required=False),
     ),
-    statuses=("pending", "active", "suspended"), initial_status="pending",
-    transitions={"pending": ("active", "suspended"), "active": ("suspended",),
-                 "suspended": ("active",)},
+    statuses=("pending", "active", "suspended"),
+    initial_status="pending",
+    transitions={
+        "pending": ("active", "suspended"),
+        "active": ("suspended",),
+        "suspended": ("active",),
+    },
     status_permission=Permission.ORGANIZERS_STATUS,
     labels=LABELS,
 )
 
 LICENCES = Register(
-    name="licences", entry="licence",
-    title_uk="Ліцензії", title_en="Licences",
-    key="number", organizer_field="organizer",
+    name="licences",
+    entry="licence",
+    title_uk="Ліцензії",
+    title_en="Licences",
+    key="number",
+    organizer_field="organizer",
     fields=(
-        Field("number", Text(max_length=64, pattern=r"[A-Za-z0-9][A-Za-z0-9./_-]{0,63}",
-                             pattern_hint="letters, digits and . / _ - (up to 64)"),
-              "Номер ліцензії", "Licence number", editable=False, searchable=True),
+        Field(
+            "number",
+            Text(
+                max_length=64,
+                pattern=r"[A-Za-z0-9][A-Za-z0-9./_-]{0,63}",
+                pattern_hint="letters, digits and . / _ - (up to 64)",
+            ),
+            "Номер ліцензії",
+            "Licence number",
+            editable=False,
+            searchable=True,
+        ),
         _organizer_field(),
         Field("activity", Choice(ACTIVITIES), "Вид діяльності", "Activity", filterable=True),
         Field("valid_from", Day(), "Діє з", "Valid from"),
         Field("valid_to", Day(), "Діє до", "Valid to", help_en="the last day of validity"),
-        Field("decision", Text(max_length=200), "Рішення про видачу", "Licensing decision",
-              searchable=True),
+        Field(
+            "decision",
+            Text(max_length=200),
+            "Рішення про видачу",
+            "Licensing decision",
+            searchable=True,
+        ),
     ),
-    statuses=("active", "suspended", "revoked", "expired"), initial_status="active",
-    transitions={"active": ("suspended", "revoked", "expired"),
-                 "suspended": ("active", "revoked", "expired")},
+    statuses=("active", "suspended", "revoked", "expired"),
+    initial_status="active",
+    transitions={
+        "active": ("suspended", "revoked", "expired"),
+        "suspended": ("active", "revoked", "expired"),
+    },
     checks=(licence_dates_ordered,),
     labels=LABELS,
 )
 
 ESTABLISHMENTS = Register(
-    name="establishments", entry="gambling establishment",
-    title_uk="Гральні заклади", title_en="Gambling establishments",
-    key="id", key_prefix="EST", organizer_field="organizer",
+    name="establishments",
+    entry="gambling establishment",
+    title_uk="Гральні заклади",
+    title_en="Gambling establishments",
+    key="id",
+    key_prefix="EST",
+    organizer_field="organizer",
     fields=(
         Field("id", Text(max_length=32), "Ідентифікатор", "Id", editable=False, searchable=True),
         _organizer_field(),
         _licence_field(),
-        Field("kind", Choice(tuple(ESTABLISHMENT_KIND_OF.values())), "Вид закладу", "Kind",
-              filterable=True),
+        Field(
+            "kind",
+            Choice(tuple(ESTABLISHMENT_KIND_OF.values())),
+            "Вид закладу",
+            "Kind",
+            filterable=True,
+        ),
         Field("name", Text(max_length=200), "Назва", "Name", required=False, searchable=True),
         Field("address", Text(max_length=500), "Адреса", "Address", searchable=True),
     ),
-    statuses=CHANNEL_STATUSES, initial_status="active", transitions=CHANNEL_TRANSITIONS,
+    statuses=CHANNEL_STATUSES,
+    initial_status="active",
+    transitions=CHANNEL_TRANSITIONS,
     checks=(establishment_licence_is_land_based,),
     channel_kind="establishment",
     labels=LABELS,
 )
 
 EQUIPMENT = Register(
-    name="equipment", entry="piece of gaming equipment",
-    title_uk="Гральне обладнання", title_en="Gaming equipment",
-    key="id", key_prefix="EQP", organizer_field="organizer",
+    name="equipment",
+    entry="piece of gaming equipment",
+    title_uk="Гральне обладнання",
+    title_en="Gaming equipment",
+    key="id",
+    key_prefix="EQP",
+    organizer_field="organizer",
     fields=(
         Field("id", Text(max_length=32), "Ідентифікатор", "Id", editable=False, searchable=True),
         _organizer_field(),
-        Field("establishment", Ref("establishments"), "Гральний заклад", "Establishment",
-              filterable=True),
-        Field("kind", Choice(EQUIPMENT_ALLOWED_IN["casino"]), "Вид обладнання", "Kind",
-              filterable=True),
+        Field(
+            "establishment",
+            Ref("establishments"),
+            "Гральний заклад",
+            "Establishment",
+            filterable=True,
+        ),
+        Field(
+            "kind",
+            Choice(EQUIPMENT_ALLOWED_IN["casino"]),
+            "Вид обладнання",
+            "Kind",
+            filterable=True,
+        ),
         Field("manufacturer", Text(max_length=100), "Виробник", "Manufacturer", searchable=True),
         Field("model", Text(max_length=100), "Модель", "Model"),
-        Field("serial_number", Text(max_length=100), "Серійний номер", "Serial number",
-              searchable=True),
-        Field("certificate", Text(max_length=100), "Сертифікат відповідності",
-              "Conformity certificate", searchable=True),
+        Field(
+            "serial_number",
+            Text(max_length=100),
+            "Серійний номер",
+            "Serial number",
+            searchable=True,
+        ),
+        Field(
+            "certificate",
+            Text(max_length=100),
+            "Сертифікат відповідності",
+            "Conformity certificate",
+            searchable=True,
+        ),
     ),
-    statuses=CHANNEL_STATUSES, initial_status="active", transitions=CHANNEL_TRANSITIONS,
+    statuses=CHANNEL_STATUSES,
+    initial_status="active",
+    transitions=CHANNEL_TRANSITIONS,
     checks=(equipment_fits_establishment,),
     unique=(("manufacturer", "serial_number"),),
     channel_kind="equipment",
@@ -206,16 +295,22 @@ EQUIPMENT = Register(
 )
 
 WEBSITES = Register(
-    name="websites", entry="website",
-    title_uk="Веб-сайти", title_en="Websites",
-    key="id", key_prefix="WEB", organizer_field="organizer",
+    name="websites",
+    entry="website",
+    title_uk="Веб-сайти",
+    title_en="Websites",
+    key="id",
+    key_prefix="WEB",
+    organizer_field="organizer",
     fields=(
         Field("id", Text(max_length=32), "Ідентифікатор", "Id", editable=False, searchable=True),
         _organizer_field(),
         _licence_field(),
         Field("domain", DOMAIN, "Домен", "Domain", searchable=True),
     ),
-    statuses=CHANNEL_STATUSES, initial_status="active", transitions=CHANNEL_TRANSITIONS,
+    statuses=CHANNEL_STATUSES,
+    initial_status="active",
+    transitions=CHANNEL_TRANSITIONS,
     checks=(licence_is_online,),
     unique=(("domain",),),
     channel_kind="website",
@@ -223,20 +318,34 @@ WEBSITES = Register(
 )
 
 MOBILE_APPS = Register(
-    name="mobile_apps", entry="mobile application",
-    title_uk="Мобільні застосунки", title_en="Mobile applications",
-    key="id", key_prefix="APP", organizer_field="organizer",
+    name="mobile_apps",
+    entry="mobile application",
+    title_uk="Мобільні застосунки",
+    title_en="Mobile applications",
+    key="id",
+    key_prefix="APP",
+    organizer_field="organizer",
     fields=(
         Field("id", Text(max_length=32), "Ідентифікатор", "Id", editable=False, searchable=True),
         _organizer_field(),
         _licence_field(),
         Field("platform", Choice(("android", "ios")), "Платформа", "Platform", filterable=True),
-        Field("store_id", Text(max_length=200, pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*",
-                               pattern_hint="a store identifier such as ua.example.casino"),
-              "Ідентифікатор у магазині", "Store id", searchable=True),
+        Field(
+            "store_id",
+            Text(
+                max_length=200,
+                pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*",
+                pattern_hint="a store identifier such as ua.example.casino",
+            ),
+            "Ідентифікатор у магазині",
+            "Store id",
+            searchable=True,
+        ),
         Field("name", Text(max_length=200), "Назва", "Name", required=False, searchable=True),
     ),
-    statuses=CHANNEL_STATUSES, initial_status="active", transitions=CHANNEL_TRANSITIONS,
+    statuses=CHANNEL_STATUSES,
+    initial_status="active",
+    transitions=CHANNEL_TRANSITIONS,
     checks=(licence_is_online,),
     unique=(("platform", "store_id"),),
     channel_kind="mobile_app",

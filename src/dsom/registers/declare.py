@@ -32,7 +32,9 @@ class Register:
     key_prefix: str | None = None  # generated keys "<prefix>-000001"; None: the key is given
     checks: tuple[Check, ...] = ()
     unique: tuple[tuple[str, ...], ...] = ()
-    read: frozenset[Permission] = frozenset({Permission.REGISTERS_READ, Permission.REGISTERS_READ_OWN})
+    read: frozenset[Permission] = frozenset(
+        {Permission.REGISTERS_READ, Permission.REGISTERS_READ_OWN}
+    )
     write: Permission = Permission.REGISTERS_WRITE
     status_permission: Permission = Permission.REGISTERS_WRITE
     channel_kind: str | None = None  # the protocol's channel kind, for channel registers
@@ -71,8 +73,18 @@ class Register:
             if f.help_en:
                 schema["description"] = f.help_en
             properties[f.name] = schema
-        required = [] if partial else [
-            f.name for f in self.fields if f.required and not (f.name == self.key and self.key_prefix)
-        ]
-        return {"type": "object", "properties": properties, "required": required,
-                "additionalProperties": False}
+        required = (
+            []
+            if partial
+            else [
+                f.name
+                for f in self.fields
+                if f.required and not (f.name == self.key and self.key_prefix)
+            ]
+        )
+        return {
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        }

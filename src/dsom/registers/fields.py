@@ -64,7 +64,9 @@ class Text(FieldType):
 
     def json_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {
-            "type": "string", "minLength": self.min_length, "maxLength": self.max_length
+            "type": "string",
+            "minLength": self.min_length,
+            "maxLength": self.max_length,
         }
         if self.pattern:
             schema["pattern"] = self.pattern
@@ -189,9 +191,13 @@ class Ref(FieldType):
         return text
 
 
-EMAIL = Text(max_length=254, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", pattern_hint="must be an e-mail address")
+EMAIL = Text(
+    max_length=254, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", pattern_hint="must be an e-mail address"
+)
 PHONE = Text(
-    max_length=20, pattern=r"\+[0-9]{9,15}", pattern_hint="must be a phone number like +380441234567"
+    max_length=20,
+    pattern=r"\+[0-9]{9,15}",
+    pattern_hint="must be a phone number like +380441234567",
 )
 DOMAIN = Text(
     max_length=253,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    Constraint,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -29,7 +30,7 @@ def _current_table(reg: Register) -> Table:
         Column(f.name, f.type.column_type(), nullable=not (f.required or f.name == "status"))
         for f in reg.all_fields
     ]
-    constraints: list[object] = [PrimaryKeyConstraint(reg.key)]
+    constraints: list[Constraint] = [PrimaryKeyConstraint(reg.key)]
     if reg.organizer_field != reg.key:
         # Lets other registers refer to (organizer, key): references stay within an organizer.
         constraints.append(UniqueConstraint(reg.organizer_field, reg.key))
@@ -39,31 +40,34 @@ def _current_table(reg: Register) -> Table:
             continue
         target = REGISTERS[ref.register]
         if ref.same_organizer:
-            constraints.append(ForeignKeyConstraint(
-                [reg.organizer_field, f.name],
-                [f"{target.name}.{target.organizer_field}", f"{target.name}.{target.key}"],
-            ))
+            constraints.append(
+                ForeignKeyConstraint(
+                    [reg.organizer_field, f.name],
+                    [f"{target.name}.{target.organizer_field}", f"{target.name}.{target.key}"],
+                )
+            )
         else:
             constraints.append(ForeignKeyConstraint([f.name], [f"{target.name}.{target.key}"]))
     constraints.extend(UniqueConstraint(*cols) for cols in reg.unique)
     return Table(
-        reg.name, metadata,
+        reg.name,
+        metadata,
         *columns,
         Column("version", Integer, nullable=False),
         Column("created_at", UTCDateTime, nullable=False),
         Column("updated_at", UTCDateTime, nullable=False),
-        *constraints,  # type: ignore[arg-type]
+        *constraints,
     )
 
 
 def _history_table(reg: Register) -> Table:
     columns = [
-        Column(f.name, f.type.column_type(), nullable=f.name != reg.key)
-        for f in reg.all_fields
+        Column(f.name, f.type.column_type(), nullable=f.name != reg.key) for f in reg.all_fields
     ]
     name = f"{reg.name}_history"
     return Table(
-        name, metadata,
+        name,
+        metadata,
         *columns,
         Column("version", Integer, nullable=False),
         Column("recorded_at", UTCDateTime, nullable=False),
@@ -81,7 +85,8 @@ CURRENT: dict[str, Table] = {name: _current_table(reg) for name, reg in REGISTER
 HISTORY: dict[str, Table] = {name: _history_table(reg) for name, reg in REGISTERS.items()}
 
 register_sequences = Table(
-    "register_sequences", metadata,
+    "register_sequences",
+    metadata,
     Column("register", String(64), primary_key=True),
     Column("last_value", Integer, nullable=False),
 )

@@ -30,7 +30,9 @@ class ChangeMeta:
     reason: str | None
 
 
-def _scope(stmt: Select[Any], reg: Register, principal: Principal | None, table: Any) -> Select[Any]:
+def _scope(
+    stmt: Select[Any], reg: Register, principal: Principal | None, table: Any
+) -> Select[Any]:
     """Restrict a query to the principal's organizer, when the principal acts for one."""
     if principal is not None and principal.organizer is not None:
         stmt = stmt.where(table.c[reg.organizer_field] == principal.organizer)
@@ -41,8 +43,14 @@ def _fields_of(reg: Register) -> list[str]:
     return [f.name for f in reg.all_fields]
 
 
-def get_current(conn: Connection, reg: Register, key: str, principal: Principal | None = None,
-                *, for_update: bool = False) -> Entry | None:
+def get_current(
+    conn: Connection,
+    reg: Register,
+    key: str,
+    principal: Principal | None = None,
+    *,
+    for_update: bool = False,
+) -> Entry | None:
     """The current entry with this key, visible to `principal`, or None."""
     table = CURRENT[reg.name]
     stmt = _scope(select(table).where(table.c[reg.key] == key), reg, principal, table)
@@ -58,19 +66,21 @@ def get_many(conn: Connection, reg: Register, keys: Iterable[str]) -> dict[str, 
     wanted = list(set(keys))
     found: dict[str, Entry] = {}
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
+        chunk = wanted[start : start + 500]
         for row in conn.execute(select(table).where(table.c[reg.key].in_(chunk))).mappings():
             found[row[reg.key]] = dict(row)
     return found
 
 
 def _as_of_clause(table: Any, at: datetime) -> ColumnElement[bool]:
-    return and_(table.c.recorded_at <= at,
-                or_(table.c.superseded_at.is_(None), table.c.superseded_at > at))
+    return and_(
+        table.c.recorded_at <= at, or_(table.c.superseded_at.is_(None), table.c.superseded_at > at)
+    )
 
 
-def get_as_of(conn: Connection, reg: Register, key: str, at: datetime,
-              principal: Principal | None = None) -> Entry | None:
+def get_as_of(
+    conn: Connection, reg: Register, key: str, at: datetime, principal: Principal | None = None
+) -> Entry | None:
     """The entry as the register recorded it at `at` (None if it did not exist yet)."""
     table = HISTORY[reg.name]
     stmt = select(table).where(table.c[reg.key] == key, _as_of_clause(table, at))
@@ -85,16 +95,23 @@ def get_effective(conn: Connection, reg: Register, key: str, at: datetime) -> En
     a change takes effect from the moment it was recorded, never retroactively.
     """
     table = HISTORY[reg.name]
-    row = conn.execute(
-        select(table).where(table.c[reg.key] == key)
-        .where(or_(table.c.recorded_at <= at, table.c.version == 1))
-        .order_by(table.c.version.desc()).limit(1)
-    ).mappings().first()
+    row = (
+        conn.execute(
+            select(table)
+            .where(table.c[reg.key] == key)
+            .where(or_(table.c.recorded_at <= at, table.c.version == 1))
+            .order_by(table.c.version.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
-def history(conn: Connection, reg: Register, key: str,
-            principal: Principal | None = None) -> list[Entry]:
+def history(
+    conn: Connection, reg: Register, key: str, principal: Principal | None = None
+) -> list[Entry]:
     """Every version of an entry, oldest first."""
     table = HISTORY[reg.name]
     stmt = _scope(select(table).where(table.c[reg.key] == key), reg, principal, table)
@@ -102,8 +119,14 @@ def history(conn: Connection, reg: Register, key: str,
 
 
 def list_entries(
-    conn: Connection, reg: Register, principal: Principal | None, *,
-    filters: Mapping[str, Any], text: str | None, limit: int, offset: int,
+    conn: Connection,
+    reg: Register,
+    principal: Principal | None,
+    *,
+    filters: Mapping[str, Any],
+    text: str | None,
+    limit: int,
+    offset: int,
     as_of: datetime | None = None,
 ) -> tuple[list[Entry], int]:
     """A page of entries matching `filters` (exact) and `text` (substring), and the total."""
@@ -115,19 +138,22 @@ def list_entries(
         stmt = stmt.where(table.c[name] == value)
     if text:
         pattern = f"%{text.lower()}%"
-        stmt = stmt.where(or_(*(func.lower(table.c[f.name]).like(pattern)
-                                for f in reg.fields if f.searchable)))
+        stmt = stmt.where(
+            or_(*(func.lower(table.c[f.name]).like(pattern) for f in reg.fields if f.searchable))
+        )
     stmt = _scope(stmt, reg, principal, table)
     total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = conn.execute(stmt.order_by(table.c[reg.key]).limit(limit).offset(offset)).mappings()
     return [dict(r) for r in rows], int(total)
 
 
-def iter_all(conn: Connection, reg: Register, principal: Principal | None,
-             as_of: datetime | None = None) -> list[Entry]:
+def iter_all(
+    conn: Connection, reg: Register, principal: Principal | None, as_of: datetime | None = None
+) -> list[Entry]:
     """Every entry visible to `principal` (now, or as of a past moment), in key order."""
-    rows, _ = list_entries(conn, reg, principal, filters={}, text=None,
-                           limit=10**12, offset=0, as_of=as_of)
+    rows, _ = list_entries(
+        conn, reg, principal, filters={}, text=None, limit=10**12, offset=0, as_of=as_of
+    )
     return rows
 
 
@@ -136,8 +162,10 @@ def next_key(conn: Connection, reg: Register) -> str:
     assert reg.key_prefix
     seq = register_sequences
     updated = conn.execute(
-        update(seq).where(seq.c.register == reg.name)
-        .values(last_value=seq.c.last_value + 1).returning(seq.c.last_value)
+        update(seq)
+        .where(seq.c.register == reg.name)
+        .values(last_value=seq.c.last_value + 1)
+        .returning(seq.c.last_value)
     ).scalar()
     if updated is None:
         conn.execute(insert(seq).values(register=reg.name, last_value=1))
@@ -154,17 +182,18 @@ def reserve_keys(conn: Connection, reg: Register, count: int) -> list[str]:
     if last is None:
         conn.execute(insert(seq).values(register=reg.name, last_value=start + count - 1))
     else:
-        conn.execute(update(seq).where(seq.c.register == reg.name)
-                     .values(last_value=start + count - 1))
+        conn.execute(
+            update(seq).where(seq.c.register == reg.name).values(last_value=start + count - 1)
+        )
     return [f"{reg.key_prefix}-{n:06d}" for n in range(start, start + count)]
 
 
 def note_key(conn: Connection, reg: Register, key: str) -> None:
     """Keep the sequence ahead of a key given in the generated form (imports keep ids)."""
     prefix = f"{reg.key_prefix}-"
-    if not key.startswith(prefix) or not key[len(prefix):].isdigit():
+    if not key.startswith(prefix) or not key[len(prefix) :].isdigit():
         return
-    number = int(key[len(prefix):])
+    number = int(key[len(prefix) :])
     seq = register_sequences
     last = conn.execute(select(seq.c.last_value).where(seq.c.register == reg.name)).scalar()
     if last is None:
@@ -173,39 +202,68 @@ def note_key(conn: Connection, reg: Register, key: str) -> None:
         conn.execute(update(seq).where(seq.c.register == reg.name).values(last_value=number))
 
 
-def _history_row(reg: Register, values: Mapping[str, Any], version: int,
-                 meta: ChangeMeta) -> Entry:
+def _history_row(reg: Register, values: Mapping[str, Any], version: int, meta: ChangeMeta) -> Entry:
     row = {name: values.get(name) for name in _fields_of(reg)}
-    row.update(version=version, recorded_at=meta.at, superseded_at=None, action=meta.action,
-               actor=meta.actor, grounds_decision=meta.decision, grounds_reason=meta.reason)
+    row.update(
+        version=version,
+        recorded_at=meta.at,
+        superseded_at=None,
+        action=meta.action,
+        actor=meta.actor,
+        grounds_decision=meta.decision,
+        grounds_reason=meta.reason,
+    )
     return row
 
 
-def insert_entries(conn: Connection, reg: Register, entries: Sequence[Mapping[str, Any]],
-                   meta: ChangeMeta) -> None:
+def insert_entries(
+    conn: Connection, reg: Register, entries: Sequence[Mapping[str, Any]], meta: ChangeMeta
+) -> None:
     """Record new entries (version 1) and their first history rows, in bulk."""
     if not entries:
         return
-    current = [{**{n: e.get(n) for n in _fields_of(reg)}, "version": 1,
-                "created_at": meta.at, "updated_at": meta.at} for e in entries]
+    current = [
+        {
+            **{n: e.get(n) for n in _fields_of(reg)},
+            "version": 1,
+            "created_at": meta.at,
+            "updated_at": meta.at,
+        }
+        for e in entries
+    ]
     conn.execute(insert(CURRENT[reg.name]), current)
     conn.execute(insert(HISTORY[reg.name]), [_history_row(reg, e, 1, meta) for e in entries])
 
 
-def update_entry(conn: Connection, reg: Register, key: str, values: Mapping[str, Any],
-                 old_version: int, meta: ChangeMeta) -> int:
+def update_entry(
+    conn: Connection,
+    reg: Register,
+    key: str,
+    values: Mapping[str, Any],
+    old_version: int,
+    meta: ChangeMeta,
+) -> int:
     """Record a new version of an entry; returns the new version number."""
     table, hist = CURRENT[reg.name], HISTORY[reg.name]
     new_version = old_version + 1
     changed = conn.execute(
-        update(table).where(table.c[reg.key] == key, table.c.version == old_version)
-        .values({**{n: values.get(n) for n in _fields_of(reg)},
-                 "version": new_version, "updated_at": meta.at})
+        update(table)
+        .where(table.c[reg.key] == key, table.c.version == old_version)
+        .values(
+            {
+                **{n: values.get(n) for n in _fields_of(reg)},
+                "version": new_version,
+                "updated_at": meta.at,
+            }
+        )
     ).rowcount
     if changed != 1:
         raise Conflict(f"{reg.entry} {key} was changed by someone else meanwhile; try again")
-    conn.execute(update(hist).where(hist.c[reg.key] == key, hist.c.version == old_version)
-                 .values(superseded_at=meta.at))
+    conn.execute(
+        update(hist)
+        .where(hist.c[reg.key] == key, hist.c.version == old_version)
+        .values(superseded_at=meta.at)
+    )
     conn.execute(insert(hist), [_history_row(reg, values, new_version, meta)])
     return new_version
 

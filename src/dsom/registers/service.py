@@ -39,20 +39,29 @@ class Grounds:
     def parse(cls, raw: Any) -> Grounds:
         """Grounds from `{"decision", "reason"}`; at least one must be given."""
         if not isinstance(raw, Mapping):
-            raise ValidationFailed("every change needs grounds: a decision number or a reason",
-                                   fields=[{"field": "grounds", "message": "is required"}])
+            raise ValidationFailed(
+                "every change needs grounds: a decision number or a reason",
+                fields=[{"field": "grounds", "message": "is required"}],
+            )
         decision = str(raw.get("decision") or "").strip() or None
         reason = str(raw.get("reason") or "").strip() or None
         errors = []
         if decision is None and reason is None:
-            errors.append({"field": "grounds",
-                           "message": "give a decision number or a reason for the change"})
+            errors.append(
+                {"field": "grounds", "message": "give a decision number or a reason for the change"}
+            )
         if decision and len(decision) > 200:
-            errors.append({"field": "grounds.decision", "message": "must have at most 200 characters"})
+            errors.append(
+                {"field": "grounds.decision", "message": "must have at most 200 characters"}
+            )
         if reason and len(reason) > 1000:
-            errors.append({"field": "grounds.reason", "message": "must have at most 1000 characters"})
+            errors.append(
+                {"field": "grounds.reason", "message": "must have at most 1000 characters"}
+            )
         if errors:
-            raise ValidationFailed("the grounds of the change are missing or too long", fields=errors)
+            raise ValidationFailed(
+                "the grounds of the change are missing or too long", fields=errors
+            )
         return cls(decision, reason)
 
 
@@ -73,6 +82,7 @@ def register_of(name: str) -> Register:
 
 # --- reading -----------------------------------------------------------------------------
 
+
 def public(reg: Register, entry: Mapping[str, Any]) -> Entry:
     """An entry as the API shows it: its fields as JSON values, and its version."""
     out = {f.name: f.type.dump(entry.get(f.name)) for f in reg.all_fields}
@@ -89,7 +99,9 @@ def public_version(reg: Register, version: Mapping[str, Any]) -> Entry:
     return {
         "version": version["version"],
         "recorded_at": isoformat_z(version["recorded_at"]),
-        "superseded_at": isoformat_z(version["superseded_at"]) if version["superseded_at"] else None,
+        "superseded_at": isoformat_z(version["superseded_at"])
+        if version["superseded_at"]
+        else None,
         "action": version["action"],
         "actor": version["actor"],
         "grounds": {"decision": version["grounds_decision"], "reason": version["grounds_reason"]},
@@ -97,12 +109,16 @@ def public_version(reg: Register, version: Mapping[str, Any]) -> Entry:
     }
 
 
-def get(conn: Connection, reg: Register, principal: Principal, key: str,
-        as_of: datetime | None = None) -> Entry:
+def get(
+    conn: Connection, reg: Register, principal: Principal, key: str, as_of: datetime | None = None
+) -> Entry:
     """One entry, now or as of a past moment; 404 if the principal may not see it."""
     principal.require(*reg.read)
-    entry = (repo.get_as_of(conn, reg, key, as_of, principal) if as_of
-             else repo.get_current(conn, reg, key, principal))
+    entry = (
+        repo.get_as_of(conn, reg, key, as_of, principal)
+        if as_of
+        else repo.get_current(conn, reg, key, principal)
+    )
     if entry is None:
         when = f" at {isoformat_z(as_of)}" if as_of else ""
         raise NotFound(f"no {reg.entry} {key}{when}")
@@ -133,22 +149,36 @@ def parse_filters(reg: Register, raw: Mapping[str, str]) -> dict[str, Any]:
     return filters
 
 
-def list_entries(conn: Connection, reg: Register, principal: Principal, *,
-                 filters: Mapping[str, Any], text: str | None = None, limit: int = 50,
-                 offset: int = 0, as_of: datetime | None = None) -> tuple[list[Entry], int]:
+def list_entries(
+    conn: Connection,
+    reg: Register,
+    principal: Principal,
+    *,
+    filters: Mapping[str, Any],
+    text: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    as_of: datetime | None = None,
+) -> tuple[list[Entry], int]:
     """A page of entries visible to the principal, and how many match in all."""
     principal.require(*reg.read)
     if not 1 <= limit <= MAX_PAGE:
-        raise ValidationFailed(f"limit must be 1 to {MAX_PAGE}",
-                               fields=[{"field": "limit", "message": f"must be 1 to {MAX_PAGE}"}])
+        raise ValidationFailed(
+            f"limit must be 1 to {MAX_PAGE}",
+            fields=[{"field": "limit", "message": f"must be 1 to {MAX_PAGE}"}],
+        )
     if offset < 0:
-        raise ValidationFailed("offset must not be negative",
-                               fields=[{"field": "offset", "message": "must not be negative"}])
-    return repo.list_entries(conn, reg, principal, filters=filters, text=text,
-                             limit=limit, offset=offset, as_of=as_of)
+        raise ValidationFailed(
+            "offset must not be negative",
+            fields=[{"field": "offset", "message": "must not be negative"}],
+        )
+    return repo.list_entries(
+        conn, reg, principal, filters=filters, text=text, limit=limit, offset=offset, as_of=as_of
+    )
 
 
 # --- validation ---------------------------------------------------------------------------
+
 
 @dataclass
 class RefCache:
@@ -162,9 +192,15 @@ class RefCache:
         return self.found[(reg.name, key)]
 
 
-def validate(conn: Connection, reg: Register, raw: Mapping[str, Any], *,
-             existing: Mapping[str, Any] | None, allow_status: bool = False,
-             refs_cache: RefCache | None = None) -> Entry:
+def validate(
+    conn: Connection,
+    reg: Register,
+    raw: Mapping[str, Any],
+    *,
+    existing: Mapping[str, Any] | None,
+    allow_status: bool = False,
+    refs_cache: RefCache | None = None,
+) -> Entry:
     """The entry's checked values (existing values changed by `raw`), or ValidationFailed.
 
     Every rule of the declaration: field types, required fields, fields that may not
@@ -174,8 +210,11 @@ def validate(conn: Connection, reg: Register, raw: Mapping[str, Any], *,
     cache = refs_cache or RefCache()
     errors: list[FieldError] = []
     known = {f.name for f in reg.all_fields}
-    errors += [FieldError(name, f"is not a field of the {reg.name} register")
-               for name in raw if name not in known]
+    errors += [
+        FieldError(name, f"is not a field of the {reg.name} register")
+        for name in raw
+        if name not in known
+    ]
     values: Entry = {f.name: None for f in reg.all_fields}
     if existing:
         values.update({f.name: existing.get(f.name) for f in reg.all_fields})
@@ -190,10 +229,14 @@ def validate(conn: Connection, reg: Register, raw: Mapping[str, Any], *,
             continue
         if existing is not None and parsed != existing.get(f.name):
             if f.name == "status" and not allow_status:
-                errors.append(FieldError(f.name, "is changed by the status action, with its grounds"))
+                errors.append(
+                    FieldError(f.name, "is changed by the status action, with its grounds")
+                )
                 continue
-            if f.name == "status" and not reg.can_move(existing["status"], parsed):
-                errors.append(FieldError(f.name, f"cannot go from {existing['status']} to {parsed}"))
+            if f.name == "status" and not reg.can_move(existing["status"], str(parsed)):
+                errors.append(
+                    FieldError(f.name, f"cannot go from {existing['status']} to {parsed}")
+                )
                 continue
             if not f.editable and f.name != "status":
                 errors.append(FieldError(f.name, "cannot be changed once recorded"))
@@ -203,8 +246,12 @@ def validate(conn: Connection, reg: Register, raw: Mapping[str, Any], *,
         values["status"] = reg.initial_status
     for f in reg.all_fields:
         generated = f.name == reg.key and reg.key_prefix and existing is None
-        if f.required and values[f.name] is None and not generated and not any(
-                e.field == f.name for e in errors):
+        if (
+            f.required
+            and values[f.name] is None
+            and not generated
+            and not any(e.field == f.name for e in errors)
+        ):
             errors.append(FieldError(f.name, "is required"))
 
     refs: dict[str, Entry | None] = {}
@@ -217,17 +264,24 @@ def validate(conn: Connection, reg: Register, raw: Mapping[str, Any], *,
         refs[f.name] = entry
         if entry is None:
             errors.append(FieldError(f.name, f"there is no {target.entry} {key} in the register"))
-        elif ref.same_organizer and entry[target.organizer_field] != values.get(reg.organizer_field):
-            errors.append(FieldError(
-                f.name, f"{target.entry} {key} belongs to organizer "
-                f"{entry[target.organizer_field]}, not {values.get(reg.organizer_field)}"))
+        elif ref.same_organizer and entry[target.organizer_field] != values.get(
+            reg.organizer_field
+        ):
+            errors.append(
+                FieldError(
+                    f.name,
+                    f"{target.entry} {key} belongs to organizer "
+                    f"{entry[target.organizer_field]}, not {values.get(reg.organizer_field)}",
+                )
+            )
     errors += _unique_errors(conn, reg, values)
     if not errors:
         for check in reg.checks:
             errors.extend(check(values, refs))
     if errors:
         raise ValidationFailed(
-            f"the {reg.entry} cannot be recorded: " + "; ".join(f"{e.field} {e.message}" for e in errors),
+            f"the {reg.entry} cannot be recorded: "
+            + "; ".join(f"{e.field} {e.message}" for e in errors),
             fields=[{"field": e.field, "message": e.message} for e in errors],
         )
     return values
@@ -251,20 +305,36 @@ def _unique_errors(conn: Connection, reg: Register, values: Mapping[str, Any]) -
 
 # --- changing ------------------------------------------------------------------------------
 
+
 def _meta(principal: Principal, action: str, grounds: Grounds) -> repo.ChangeMeta:
-    return repo.ChangeMeta(at=utcnow(), action=action, actor=principal.actor,
-                           decision=grounds.decision, reason=grounds.reason)
+    return repo.ChangeMeta(
+        at=utcnow(),
+        action=action,
+        actor=principal.actor,
+        decision=grounds.decision,
+        reason=grounds.reason,
+    )
 
 
-def create(conn: Connection, reg: Register, principal: Principal, raw: Mapping[str, Any],
-           grounds: Grounds, *, action: str = "create", refs_cache: RefCache | None = None) -> Entry:
+def create(
+    conn: Connection,
+    reg: Register,
+    principal: Principal,
+    raw: Mapping[str, Any],
+    grounds: Grounds,
+    *,
+    action: str = "create",
+    refs_cache: RefCache | None = None,
+) -> Entry:
     """Record a new entry (its first version); a generated key is assigned when none is given."""
     principal.require(reg.write)
     values = validate(conn, reg, raw, existing=None, allow_status=True, refs_cache=refs_cache)
     key = values.get(reg.key)
     if key is not None and repo.get_current(conn, reg, key) is not None:
-        raise ValidationFailed(f"{reg.entry} {key} is already in the register",
-                               fields=[{"field": reg.key, "message": "is already in the register"}])
+        raise ValidationFailed(
+            f"{reg.entry} {key} is already in the register",
+            fields=[{"field": reg.key, "message": "is already in the register"}],
+        )
     if reg.key_prefix:
         if key is None:
             values[reg.key] = repo.next_key(conn, reg)
@@ -275,26 +345,41 @@ def create(conn: Connection, reg: Register, principal: Principal, raw: Mapping[s
     return {**values, "version": 1, "created_at": meta.at, "updated_at": meta.at}
 
 
-def update(conn: Connection, reg: Register, principal: Principal, key: str,
-           changes: Mapping[str, Any], grounds: Grounds, *, action: str = "update",
-           allow_status: bool = False, refs_cache: RefCache | None = None) -> Entry:
+def update(
+    conn: Connection,
+    reg: Register,
+    principal: Principal,
+    key: str,
+    changes: Mapping[str, Any],
+    grounds: Grounds,
+    *,
+    action: str = "update",
+    allow_status: bool = False,
+    refs_cache: RefCache | None = None,
+) -> Entry:
     """Record a new version of an entry with `changes` applied; the old one stays in history."""
     principal.require(reg.write)
     existing = repo.get_current(conn, reg, key, principal, for_update=True)
     if existing is None:
         raise NotFound(f"no {reg.entry} {key}")
-    values = validate(conn, reg, changes, existing=existing, allow_status=allow_status,
-                      refs_cache=refs_cache)
+    values = validate(
+        conn, reg, changes, existing=existing, allow_status=allow_status, refs_cache=refs_cache
+    )
     if all(values[f.name] == existing[f.name] for f in reg.all_fields):
         return existing
     meta = _meta(principal, action, grounds)
     version = repo.update_entry(conn, reg, key, values, existing["version"], meta)
-    return {**values, "version": version, "created_at": existing["created_at"],
-            "updated_at": meta.at}
+    return {
+        **values,
+        "version": version,
+        "created_at": existing["created_at"],
+        "updated_at": meta.at,
+    }
 
 
-def set_status(conn: Connection, reg: Register, principal: Principal, key: str, status: Any,
-               grounds: Grounds) -> Entry:
+def set_status(
+    conn: Connection, reg: Register, principal: Principal, key: str, status: Any, grounds: Grounds
+) -> Entry:
     """Move an entry to another status, if its register allows that step."""
     principal.require(reg.status_permission)
     existing = repo.get_current(conn, reg, key, principal, for_update=True)
@@ -303,14 +388,19 @@ def set_status(conn: Connection, reg: Register, principal: Principal, key: str, 
     try:
         new = reg.get_field("status").type.parse(status)
     except Invalid as exc:
-        raise ValidationFailed(f"status {exc}", fields=[{"field": "status", "message": str(exc)}]) from None
+        raise ValidationFailed(
+            f"status {exc}", fields=[{"field": "status", "message": str(exc)}]
+        ) from None
     if new == existing["status"]:
         return existing
     if not reg.can_move(existing["status"], new):
         allowed = ", ".join(reg.transitions.get(existing["status"], ())) or "none"
         raise ValidationFailed(
             f"a {existing['status']} {reg.entry} cannot become {new} (allowed: {allowed})",
-            fields=[{"field": "status", "message": f"cannot go from {existing['status']} to {new}"}])
+            fields=[
+                {"field": "status", "message": f"cannot go from {existing['status']} to {new}"}
+            ],
+        )
     meta = _meta(principal, "status", grounds)
     values = {**existing, "status": new}
     version = repo.update_entry(conn, reg, key, values, existing["version"], meta)
@@ -318,6 +408,7 @@ def set_status(conn: Connection, reg: Register, principal: Principal, key: str, 
 
 
 # --- the rules' view of the past -------------------------------------------------------------
+
 
 def licence_status_at(conn: Connection, number: str, at: datetime) -> str:
     """The licence's status at `at` as the ingest rules see it.
@@ -345,8 +436,10 @@ def effective_licence_status(version: Mapping[str, Any], at: datetime) -> str:
 
 # --- files -----------------------------------------------------------------------------------
 
-def export_csv(conn: Connection, reg: Register, principal: Principal,
-               as_of: datetime | None = None) -> str:
+
+def export_csv(
+    conn: Connection, reg: Register, principal: Principal, as_of: datetime | None = None
+) -> str:
     """The register (what the principal may see) as CSV with a header of field names."""
     principal.require(*reg.read)
     out = io.StringIO()
@@ -357,8 +450,9 @@ def export_csv(conn: Connection, reg: Register, principal: Principal,
     return out.getvalue()
 
 
-def export_json(conn: Connection, reg: Register, principal: Principal,
-                as_of: datetime | None = None) -> dict[str, Any]:
+def export_json(
+    conn: Connection, reg: Register, principal: Principal, as_of: datetime | None = None
+) -> dict[str, Any]:
     """The register (what the principal may see) as one JSON document."""
     principal.require(*reg.read)
     return {
@@ -396,8 +490,9 @@ def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
         yield line, dict(zip(header, row, strict=True))
 
 
-def import_csv(conn: Connection, reg: Register, principal: Principal, text: str,
-               grounds: Grounds) -> ImportResult:
+def import_csv(
+    conn: Connection, reg: Register, principal: Principal, text: str, grounds: Grounds
+) -> ImportResult:
     """Load a whole register from CSV: each row creates or updates the entry of its key.
 
     All or nothing: every bad row is reported with its line number and reason, and
@@ -418,7 +513,8 @@ def import_csv(conn: Connection, reg: Register, principal: Principal, text: str,
             if unknown or missing:
                 message = "; ".join(
                     ([f"unknown columns {', '.join(unknown)}"] if unknown else [])
-                    + ([f"the key column {reg.key} is missing"] if missing else []))
+                    + ([f"the key column {reg.key} is missing"] if missing else [])
+                )
                 problems.append({"line": line, "field": None, "message": message})
                 break
             header_ok = True
@@ -428,8 +524,13 @@ def import_csv(conn: Connection, reg: Register, principal: Principal, text: str,
             continue
         key = (row.get(reg.key) or "").strip()
         if key and key in seen:
-            problems.append({"line": line, "field": reg.key,
-                             "message": f"{reg.key} {key} appears again (first on line {seen[key]})"})
+            problems.append(
+                {
+                    "line": line,
+                    "field": reg.key,
+                    "message": f"{reg.key} {key} appears again (first on line {seen[key]})",
+                }
+            )
             continue
         if key:
             seen[key] = line
@@ -439,22 +540,35 @@ def import_csv(conn: Connection, reg: Register, principal: Principal, text: str,
                 create(conn, reg, principal, row, grounds, action="import", refs_cache=cache)
                 result.created += 1
             else:
-                changed = update(conn, reg, principal, key, row, grounds, action="import",
-                                 allow_status=True, refs_cache=cache)
+                changed = update(
+                    conn,
+                    reg,
+                    principal,
+                    key,
+                    row,
+                    grounds,
+                    action="import",
+                    allow_status=True,
+                    refs_cache=cache,
+                )
                 if changed is existing:
                     result.unchanged += 1
                 else:
                     result.updated += 1
         except ValidationFailed as exc:
-            problems.extend({"line": line, "field": e["field"], "message": e["message"]}
-                            for e in exc.details.get("fields", []))
+            problems.extend(
+                {"line": line, "field": e["field"], "message": e["message"]}
+                for e in exc.details.get("fields", [])
+            )
     if not header_ok and not problems:
         problems.append({"line": 1, "field": None, "message": "the file is empty: no header row"})
     if problems:
         lines = sorted({p["line"] for p in problems})
         raise ImportFailed(
             f"{len(lines)} row(s) of the file cannot be imported (first on line {lines[0]}); "
-            "nothing of the file was imported", rows=problems)
+            "nothing of the file was imported",
+            rows=problems,
+        )
     return result
 
 
@@ -465,8 +579,10 @@ def parse_as_of(text: str | None) -> datetime | None:
     try:
         return parse_instant(text)
     except ValueError:
-        raise ValidationFailed(f"as_of {text!r} is not a date or an RFC 3339 instant",
-                               fields=[{"field": "as_of", "message": "must be a date or instant"}]) from None
+        raise ValidationFailed(
+            f"as_of {text!r} is not a date or an RFC 3339 instant",
+            fields=[{"field": "as_of", "message": "must be a date or instant"}],
+        ) from None
 
 
 def today_kyiv() -> date:
