@@ -21,8 +21,12 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Officials' API tokens.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Organizers' access keys for the data-collection API.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 
 
@@ -31,6 +35,19 @@ def _engine() -> Any:
 
     settings = get_settings()
     return make_engine(settings.database_url, sqlite_cache_mb=settings.sqlite_cache_mb)
+
+
+def _migrated_engine() -> Any:
+    """The engine of a database that has a schema, or a clear error."""
+    from dsom.kit.migrate import current_revision
+
+    engine = _engine()
+    if current_revision(engine) is None:
+        _fail(
+            f"the database {get_settings().database_url} has no DSOM schema yet: "
+            "run `dsom db upgrade` (or `dsom demo`) first"
+        )
+    return engine
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -95,11 +112,27 @@ def demo(
     with engine.begin() as conn:
         empty = is_empty(conn)
     settings = get_settings()
+    tokens_file = settings.keys_out.parent / "demo-tokens.json"
     if empty:
         seed_demo(organizers=organizers, keys_out=settings.keys_out, reset=False)
+        tokens_file.write_text(json.dumps(_demo_tokens(engine), indent=1) + "\n")
+        tokens_file.chmod(0o600)
     else:
         console.print(f"the database already holds a market; keys file: {settings.keys_out}")
+    if tokens_file.exists():
+        console.print(f"officials' API tokens for trying the API: [bold]{tokens_file}[/bold]")
     serve(host=host, port=port, workers=None, migrate=False)
+
+
+def _demo_tokens(engine: Any) -> dict[str, str]:
+    """A regulator's and a tax official's token, for a newcomer to try the API with."""
+    from dsom.auth.tokens import create_token
+
+    with engine.begin() as conn:
+        return {
+            role: create_token(conn, role=role, name=f"demo {role}").token
+            for role in ("regulator", "tax")
+        }
 
 
 @app.command("seed-demo")
@@ -135,7 +168,8 @@ def seed_demo(
 
         with engine.begin() as conn:
             demo_market.load(conn, market, progress=step)
-    keys = demo_market.keys_file(market)
+            api_keys = demo_market.issue_keys(conn, market)
+    keys = demo_market.keys_file(market, api_keys)
     keys_out.parent.mkdir(parents=True, exist_ok=True)
     keys_out.write_text(json.dumps(keys, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     counts = ", ".join(f"{len(rows)} {name}" for name, rows in market.rows.items())
@@ -166,7 +200,7 @@ def tokens_create(
     from dsom.kit.errors import DomainError
 
     try:
-        with _engine().begin() as conn:
+        with _migrated_engine().begin() as conn:
             issued = create_token(conn, role=role, name=name or f"{role} token")
     except DomainError as exc:
         _fail(exc.message, 2)
@@ -186,7 +220,7 @@ def tokens_list() -> None:
     """List tokens (never their secrets)."""
     from dsom.auth.tokens import list_tokens
 
-    with _engine().begin() as conn:
+    with _migrated_engine().begin() as conn:
         for row in list_tokens(conn):
             state = "revoked" if row["revoked_at"] else "active"
             sys.stdout.write(
@@ -202,11 +236,69 @@ def tokens_revoke(token_id: str) -> None:
     from dsom.kit.errors import DomainError
 
     try:
-        with _engine().begin() as conn:
+        with _migrated_engine().begin() as conn:
             revoke_token(conn, token_id)
     except DomainError as exc:
         _fail(exc.message)
     console.print(f"token {token_id} revoked")
+
+
+@keys_app.command("create")
+def keys_create(
+    organizer: Annotated[str, typer.Option(help="the organizer's EDRPOU code")],
+    name: Annotated[str, typer.Option(help="what the key is for")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Create an access key for an organizer; its secret is shown once."""
+    from dsom.auth.keys import create_key
+    from dsom.kit.errors import DomainError
+
+    try:
+        with _migrated_engine().begin() as conn:
+            issued = create_key(
+                conn, organizer=organizer, name=name or "access key", created_by="cli"
+            )
+    except DomainError as exc:
+        _fail(exc.message, 2)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(issued.as_dict()) + "\n")
+    else:
+        console.print(
+            f"access key [bold]{issued.id}[/bold] for organizer {organizer}; "
+            "copy the secret now, it is not shown again:"
+        )
+        sys.stdout.write(issued.secret + "\n")
+
+
+@keys_app.command("deactivate")
+def keys_deactivate(key_id: str) -> None:
+    """Deactivate an access key: refused by every server within a second."""
+    from dsom.auth.keys import deactivate_key
+    from dsom.kit.errors import DomainError
+
+    try:
+        with _migrated_engine().begin() as conn:
+            deactivate_key(conn, key_id)
+    except DomainError as exc:
+        _fail(exc.message)
+    console.print(f"access key {key_id} deactivated")
+
+
+@keys_app.command("list")
+def keys_list(
+    organizer: Annotated[str | None, typer.Option(help="only this organizer's keys")] = None,
+) -> None:
+    """List access keys (never their secrets), with when each was last used."""
+    from dsom.auth.keys import list_keys
+
+    with _migrated_engine().begin() as conn:
+        for row in list_keys(conn, organizer):
+            state = "deactivated" if row["deactivated_at"] else "active"
+            sys.stdout.write(
+                f"{row['id']}\t{row['organizer']}\t{state}\t{row['name']}\t"
+                f"last used {row['last_used_at'] or 'never'}\n"
+            )
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dsom.auth.models
+import dsom.ingest.models
 import dsom.registers.models  # noqa: F401  (importing registers the tables)
 from dsom.kit.db import metadata
 

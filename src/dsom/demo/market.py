@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -332,7 +332,19 @@ def load(
         progress("statuses", done, total)
 
 
-def keys_file(market: Market, api_keys: dict[str, str | None] | None = None) -> dict[str, Any]:
+def issue_keys(conn: Connection, market: Market) -> dict[str, str]:
+    """One access key for every demo organizer (suspended and pending ones too)."""
+    from dsom.auth.keys import create_key
+
+    return {
+        org["edrpou"]: create_key(
+            conn, organizer=org["edrpou"], name="demo key", created_by=ACTOR
+        ).secret
+        for org in market.rows["organizers"]
+    }
+
+
+def keys_file(market: Market, api_keys: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The keys file of interfaces.md: each organizer, its key, licences and channels."""
     api_keys = api_keys or {}
     licences_of: dict[str, list[dict[str, Any]]] = {}

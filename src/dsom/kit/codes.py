@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 
-def edrpou_check_digit(first7: str) -> int:
-    """The eighth digit of an EDRPOU code, by the State Statistics Service's algorithm."""
+def _edrpou_control(first7: str, weights: tuple[int, ...]) -> int:
     digits = [int(c) for c in first7]
-    value = int(first7 + "0")
-    weights = [7, 1, 2, 3, 4, 5, 6] if 30_000_000 <= value <= 60_000_000 else [1, 2, 3, 4, 5, 6, 7]
     control = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
     if control >= 10:
         control = sum(d * (w + 2) for d, w in zip(digits, weights, strict=True)) % 11
@@ -17,19 +14,26 @@ def edrpou_check_digit(first7: str) -> int:
 
 
 def is_valid_edrpou(code: str) -> bool:
-    """Eight digits whose last is the check digit of the first seven."""
-    return (
-        len(code) == 8
-        and code.isascii()
-        and code.isdigit()
-        and (edrpou_check_digit(code[:7]) == int(code[7]))
+    """Eight digits whose last is the check digit, by the State Statistics Service's algorithm.
+
+    Codes from 30,000,000 to 60,000,000 (the whole code) weigh their digits 7,1,2,…,6;
+    all others 1,2,…,7. A control of 10 is recomputed with each weight plus 2.
+    """
+    if not (len(code) == 8 and code.isascii() and code.isdigit()):
+        return False
+    weights = (
+        (7, 1, 2, 3, 4, 5, 6) if 30_000_000 <= int(code) <= 60_000_000 else (1, 2, 3, 4, 5, 6, 7)
     )
+    return _edrpou_control(code[:7], weights) == int(code[7])
 
 
 def make_edrpou(serial: int) -> str:
     """A valid EDRPOU code from a seven-digit serial (for demo data and tests)."""
     first7 = f"{serial:07d}"
-    return first7 + str(edrpou_check_digit(first7))
+    for digit in "0123456789":
+        if is_valid_edrpou(first7 + digit):
+            return first7 + digit
+    raise ValueError(f"no valid EDRPOU code starts with {first7}")  # pragma: no cover
 
 
 _RNOKPP_WEIGHTS = (-1, 5, 7, 9, 4, 6, 10, 5, 7)

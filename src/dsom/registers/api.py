@@ -162,6 +162,7 @@ def _add_routes(reg: Register) -> None:
         responses=ERROR_RESPONSES,
     )
     def create(principal: Official, engine: DB, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        principal.require(reg.write)  # 403 before any look at the body
         values, grounds = _values_and_grounds(body)
         with engine.begin() as conn:
             entry = service.create(conn, reg, principal, values, grounds)
@@ -209,6 +210,7 @@ def _add_routes(reg: Register) -> None:
         decision: str | None = Query(None),
         reason: str | None = Query(None),
     ) -> dict[str, Any]:
+        principal.require(reg.write)
         grounds = service.Grounds.parse({"decision": decision, "reason": reason})
         raw = await request.body()
         try:
@@ -249,6 +251,7 @@ def _add_routes(reg: Register) -> None:
     def change(
         key: str, principal: Official, engine: DB, body: dict[str, Any] = Body(...)
     ) -> dict[str, Any]:
+        principal.require(reg.write)  # 403 before any look at the body
         values, grounds = _values_and_grounds(body)
         with engine.begin() as conn:
             return service.public(reg, service.update(conn, reg, principal, key, values, grounds))
@@ -278,6 +281,7 @@ def _add_routes(reg: Register) -> None:
     def status(
         key: str, principal: Official, engine: DB, body: dict[str, Any] = Body(...)
     ) -> dict[str, Any]:
+        principal.require(reg.status_permission)
         grounds = service.Grounds.parse(body.get("grounds"))
         with engine.begin() as conn:
             entry = service.set_status(conn, reg, principal, key, body.get("status"), grounds)

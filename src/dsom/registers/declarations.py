@@ -192,7 +192,14 @@ LICENCES = Register(
             searchable=True,
         ),
         _organizer_field(),
-        Field("activity", Choice(ACTIVITIES), "Вид діяльності", "Activity", filterable=True),
+        Field(
+            "activity",
+            Choice(ACTIVITIES),
+            "Вид діяльності",
+            "Activity",
+            filterable=True,
+            editable=False,  # another activity is another licence: channels rest on this one
+        ),
         Field("valid_from", Day(), "Діє з", "Valid from"),
         Field("valid_to", Day(), "Діє до", "Valid to", help_en="the last day of validity"),
         Field(

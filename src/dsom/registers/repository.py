@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -137,14 +138,34 @@ def list_entries(
     for name, value in filters.items():
         stmt = stmt.where(table.c[name] == value)
     if text:
-        pattern = f"%{text.lower()}%"
+        wanted = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern, lower = f"%{wanted}%", _lower(conn)
         stmt = stmt.where(
-            or_(*(func.lower(table.c[f.name]).like(pattern) for f in reg.fields if f.searchable))
+            or_(
+                *(
+                    lower(table.c[f.name]).like(pattern, escape="\\")
+                    for f in reg.fields
+                    if f.searchable
+                )
+            )
         )
     stmt = _scope(stmt, reg, principal, table)
     total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = conn.execute(stmt.order_by(table.c[reg.key]).limit(limit).offset(offset)).mappings()
     return [dict(r) for r in rows], int(total)
+
+
+def _lower(conn: Connection) -> Callable[[Any], ColumnElement[Any]]:
+    """SQL lower() for text search, folding every script: SQLite's own folds only ASCII."""
+    if conn.dialect.name != "sqlite":
+        return func.lower
+    driver = cast(sqlite3.Connection, conn.connection.driver_connection)
+    driver.create_function("dsom_lower", 1, _fold, deterministic=True)
+    return func.dsom_lower
+
+
+def _fold(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def iter_all(

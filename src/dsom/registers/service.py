@@ -510,10 +510,12 @@ def import_csv(
             header = row["__header__"].split("\x1f")
             unknown = [h for h in header if h not in known]
             missing = [] if reg.key_prefix or reg.key in header else [reg.key]
-            if unknown or missing:
+            twice = sorted({h for h in header if header.count(h) > 1})
+            if unknown or missing or twice:
                 message = "; ".join(
                     ([f"unknown columns {', '.join(unknown)}"] if unknown else [])
                     + ([f"the key column {reg.key} is missing"] if missing else [])
+                    + ([f"columns given twice {', '.join(twice)}"] if twice else [])
                 )
                 problems.append({"line": line, "field": None, "message": message})
                 break
@@ -551,7 +553,7 @@ def import_csv(
                     allow_status=True,
                     refs_cache=cache,
                 )
-                if changed is existing:
+                if changed["version"] == existing["version"]:  # no new version recorded
                     result.unchanged += 1
                 else:
                     result.updated += 1
@@ -578,7 +580,7 @@ def parse_as_of(text: str | None) -> datetime | None:
         return None
     try:
         return parse_instant(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a day whose midnight is not in UTC range
         raise ValidationFailed(
             f"as_of {text!r} is not a date or an RFC 3339 instant",
             fields=[{"field": "as_of", "message": "must be a date or instant"}],

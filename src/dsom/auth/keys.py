@@ -1,0 +1,184 @@
+"""Organizers' access keys (protocol.md §1): shown once, stored as a SHA-256 hash.
+
+A key is checked against the database at most once a second per process: a
+deactivated key, or a suspended organizer, is refused within a second on every
+server process, and a busy key costs no query at all in between.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from dsom.auth.models import access_keys
+from dsom.auth.permissions import Role, permissions_of
+from dsom.auth.principal import Principal
+from dsom.auth.tokens import token_hash
+from dsom.kit.errors import DomainError, NotFound, Unauthorized, ValidationFailed
+from dsom.kit.time import isoformat_z, utcnow
+from dsom.registers.models import CURRENT
+
+KEY_PREFIX = "dsomk_"
+RECHECK_SECONDS = 1.0  # protocol §1: no cache may keep a deactivated key alive longer
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+class OrganizerSuspended(DomainError):
+    status_code = 403
+    code = "organizer_suspended"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key as created: the only moment its secret exists outside the organizer."""
+
+    id: str
+    secret: str
+    organizer: str
+    name: str
+    created_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """`--json` output of `dsom keys create`."""
+        return {
+            "id": self.id,
+            "secret": self.secret,
+            "organizer": self.organizer,
+            "name": self.name,
+            "created_at": self.created_at,
+        }
+
+
+def create_key(conn: Connection, *, organizer: str, name: str, created_by: str) -> IssuedKey:
+    """A new access key for `organizer`; its secret is returned once and never stored."""
+    orgs = CURRENT["organizers"]
+    if conn.execute(select(orgs.c.edrpou).where(orgs.c.edrpou == organizer)).first() is None:
+        raise ValidationFailed(
+            f"there is no organizer {organizer} in the register",
+            fields=[{"field": "organizer", "message": "is not registered"}],
+        )
+    key_id = f"key_{secrets.token_hex(6)}"
+    secret = f"{KEY_PREFIX}{secrets.token_urlsafe(32)}"
+    now = utcnow()
+    conn.execute(
+        insert(access_keys).values(
+            organizer=organizer,
+            id=key_id,
+            name=name or "access key",
+            key_hash=token_hash(secret),
+            created_at=now,
+            created_by=created_by,
+        )
+    )
+    return IssuedKey(key_id, secret, organizer, name, isoformat_z(now))
+
+
+def deactivate_key(conn: Connection, key_id: str, *, organizer: str | None = None) -> None:
+    """Deactivate a key (of `organizer`, when one is given): refused within a second."""
+    stmt = update(access_keys).where(
+        access_keys.c.id == key_id, access_keys.c.deactivated_at.is_(None)
+    )
+    if organizer is not None:
+        stmt = stmt.where(access_keys.c.organizer == organizer)
+    if not conn.execute(stmt.values(deactivated_at=utcnow())).rowcount:
+        raise NotFound(f"no active access key {key_id}")
+
+
+def list_keys(conn: Connection, organizer: str | None = None) -> list[dict[str, Any]]:
+    """Keys (of one organizer, or all), newest first, without their hashes."""
+    stmt = select(access_keys).order_by(access_keys.c.created_at.desc())
+    if organizer is not None:
+        stmt = stmt.where(access_keys.c.organizer == organizer)
+    return [
+        {k: v for k, v in row.items() if k != "key_hash"} for row in conn.execute(stmt).mappings()
+    ]
+
+
+@dataclass
+class _Known:
+    principal: Principal | None  # None: unknown or deactivated
+    organizer_status: str
+    checked: float
+    last_used_written: float
+
+
+class KeyCache:
+    """Access keys by hash, each re-read from the database at most once a second."""
+
+    def __init__(self, engine: Engine, clock: Any = time.monotonic) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._known: dict[str, _Known] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, secret: str) -> _Known | None:
+        """The entry for a key if it was checked within the last second (no I/O)."""
+        entry = self._known.get(token_hash(secret))
+        if entry is not None and self.clock() - entry.checked < RECHECK_SECONDS:
+            return entry
+        return None
+
+    def refresh(self, secret: str) -> _Known:
+        """Read a key and its organizer's status from the database (blocking I/O)."""
+        digest = token_hash(secret)
+        orgs = CURRENT["organizers"]
+        now = self.clock()
+        previous = self._known.get(digest)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(
+                    access_keys.c.id,
+                    access_keys.c.organizer,
+                    access_keys.c.name,
+                    access_keys.c.deactivated_at,
+                    orgs.c.status,
+                )
+                .join(orgs, orgs.c.edrpou == access_keys.c.organizer)
+                .where(access_keys.c.key_hash == digest)
+            ).first()
+            written = previous.last_used_written if previous else 0.0
+            if (
+                row is not None
+                and row.deactivated_at is None
+                and (now - written > LAST_USED_RESOLUTION.total_seconds())
+            ):
+                conn.execute(
+                    update(access_keys)
+                    .where(access_keys.c.id == row.id)
+                    .values(last_used_at=utcnow())
+                )
+                written = now
+        if row is None or row.deactivated_at is not None:
+            entry = _Known(None, "", now, written)
+        else:
+            role = frozenset({Role.ORGANIZER_SYSTEM})
+            principal = Principal(
+                kind="key",
+                id=row.id,
+                name=row.name,
+                roles=role,
+                permissions=permissions_of(role),
+                organizer=row.organizer,
+            )
+            entry = _Known(principal, row.status, now, written)
+        with self._lock:
+            self._known[digest] = entry
+        return entry
+
+    @staticmethod
+    def judge(entry: _Known) -> Principal:
+        """The organizer's principal, or 401 / 403 as protocol §1 says."""
+        if entry.principal is None:
+            raise Unauthorized("the access key is missing, unknown or deactivated")
+        if entry.organizer_status != "active":
+            raise OrganizerSuspended(
+                f"organizer {entry.principal.organizer} is {entry.organizer_status}, not active: "
+                "it may not submit operations"
+            )
+        return entry.principal

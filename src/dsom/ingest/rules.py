@@ -1,0 +1,250 @@
+"""The rules of protocol.md §2.2, in their order: each rejected operation gets the first
+rule it breaks. Every check reads memory (the registers index, the id index, the bets
+and the batch's own earlier operations); the batch prefetches the few stored rows
+it needs before the rules run, so no rule waits on the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dsom.ingest.schemas import Bet, Operation, Refund, Win
+from dsom.ingest.state import BetCache, BetState, IdIndex, RegistersIndex, licence_status
+
+MINUTE_US = 60_000_000
+FUTURE_TOLERANCE_US = 5 * MINUTE_US
+LATE_AFTER_US = 15 * MINUTE_US
+UNKNOWN_CHANNEL_OF = {
+    "website": "website",
+    "mobile_app": "mobile app",
+    "establishment": "gambling establishment",
+    "equipment": "piece of equipment",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why an operation was not accepted: the code of the first rule it broke."""
+
+    code: str
+    field: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOp:
+    """What the rules need of an accepted operation read back from the database."""
+
+    operation_id: str
+    type: str
+    canonical: bytes
+    licence: str
+    player_id: str
+    amount: int
+    activity: str
+    refunded: int
+
+
+@dataclass(slots=True)
+class Prior:
+    """An operation accepted before (stored, or earlier in this batch) under an id."""
+
+    seq: int
+    canonical: bytes
+
+
+class BatchView:
+    """What the rules see during one batch: committed state, and the batch's own effects."""
+
+    def __init__(
+        self,
+        registers: RegistersIndex,
+        ids: IdIndex,
+        bets: BetCache,
+        stored: Mapping[tuple[str, int], StoredOp],
+        window_us: int,
+    ) -> None:
+        self.registers = registers
+        self.ids = ids
+        self.bets = bets
+        self.stored = stored
+        self.window_us = window_us
+        self.new_ids: dict[tuple[str, str], Prior] = {}
+        self.new_bets: dict[tuple[str, str], BetState] = {}
+
+    def prior(self, organizer: str, operation_id: str) -> Prior | None:
+        """The operation accepted before under this id, if any."""
+        found = self.new_ids.get((organizer, operation_id))
+        if found is not None:
+            return found
+        for seq in self.ids.candidates(organizer, operation_id):
+            row = self.stored.get((organizer, seq))
+            if row is not None and row.operation_id == operation_id:
+                return Prior(seq, row.canonical)
+        return None
+
+    def bet(self, organizer: str, bet_id: str) -> BetState | None:
+        """The accepted bet with this id, as this batch has left it."""
+        key = (organizer, bet_id)
+        found = self.new_bets.get(key)
+        if found is not None:
+            return found
+        cached = self.bets.get(organizer, bet_id)
+        if cached is None:
+            for seq in self.ids.candidates(organizer, bet_id):
+                row = self.stored.get((organizer, seq))
+                if row is not None and row.operation_id == bet_id and row.type == "bet":
+                    cached = BetState(
+                        seq, row.licence, row.player_id, row.amount, row.activity, row.refunded
+                    )
+                    break
+        if cached is None:
+            return None
+        copy = BetState(
+            cached.seq,
+            cached.licence,
+            cached.player_id,
+            cached.amount,
+            cached.activity,
+            cached.refunded,
+        )
+        self.new_bets[key] = copy  # refunds in this batch change the copy, not the cache
+        return copy
+
+
+def check(
+    view: BatchView,
+    organizer: str,
+    op: Operation,
+    occurred_us: int,
+    received_us: int,
+    prior: Prior | None,
+) -> tuple[Rejection | None, Any]:
+    """The first rule `op` breaks, or None and what was found along the way.
+
+    The second value is the activity of an accepted operation (and, for a win or refund,
+    its bet), which the batch records.
+    """
+    if op.currency != "UAH":
+        return _no(
+            "unsupported_currency",
+            "currency",
+            f"currency {op.currency!r} is not supported: version 1 accepts UAH only",
+        ), None
+    if occurred_us > received_us + FUTURE_TOLERANCE_US:
+        return _no(
+            "occurred_in_future",
+            "occurred_at",
+            f"occurred_at {op.occurred_at} is more than 5 minutes after DSOM received it",
+        ), None
+    if occurred_us < received_us - view.window_us:
+        days = view.window_us // (24 * 60 * MINUTE_US)
+        return _no(
+            "reporting_window_closed",
+            "occurred_at",
+            f"occurred_at {op.occurred_at} is more than {days} days before DSOM received "
+            "it: the reporting window is closed",
+        ), None
+    licence = view.registers.licences.get(op.license)
+    if licence is None or licence.organizer != organizer:
+        return _no(
+            "unknown_license",
+            "license",
+            f"licence {op.license} is not a licence of organizer {organizer}",
+        ), None
+    version = licence.at(occurred_us)
+    status = licence_status(version, occurred_us)
+    if status != "active":
+        return _no(
+            "license_inactive",
+            "license",
+            f"licence {op.license} was {status.replace('_', ' ')} at {op.occurred_at}",
+        ), None
+    if isinstance(op, Bet) and op.game_type != version.activity:
+        return _no(
+            "game_type_not_licensed",
+            "game_type",
+            f"licence {op.license} is for {version.activity}, not {op.game_type}",
+        ), None
+    if isinstance(op, (Win, Refund)):
+        return _check_bet_reference(view, organizer, op, prior)
+    rejection = _check_channel(view, organizer, op, occurred_us)
+    if rejection is not None:
+        return rejection, None
+    if prior is not None:
+        return _conflict(op), None
+    return None, op.game_type if isinstance(op, Bet) else version.activity
+
+
+def _check_channel(view: BatchView, organizer: str, op: Any, us: int) -> Rejection | None:
+    kind, key = op.channel.kind, op.channel.id
+    what = UNKNOWN_CHANNEL_OF[kind]
+    channel = view.registers.channels.get((kind, key))
+    unknown = _no(
+        "unknown_channel", "channel", f"no {what} {key} is registered under licence {op.license}"
+    )
+    if channel is None or channel.organizer != organizer:
+        return unknown
+    version = channel.at(us)
+    establishment = None
+    if kind == "equipment":
+        establishment = view.registers.channels.get(("establishment", version.parent))
+        if establishment is None or establishment.at(us).parent != op.license:
+            return unknown
+    elif version.parent != op.license:
+        return unknown
+    if version.status != "active":
+        return _no(
+            "channel_inactive", "channel", f"{what} {key} was {version.status} at {op.occurred_at}"
+        )
+    if establishment is not None and establishment.at(us).status != "active":
+        return _no(
+            "channel_inactive",
+            "channel",
+            f"the establishment {version.parent} of {what} {key} was "
+            f"{establishment.at(us).status} at {op.occurred_at}",
+        )
+    return None
+
+
+def _check_bet_reference(
+    view: BatchView, organizer: str, op: Win | Refund, prior: Prior | None
+) -> tuple[Rejection | None, Any]:
+    bet = view.bet(organizer, op.bet_id)
+    if bet is None:
+        return _no(
+            "unknown_bet", "bet_id", f"bet_id {op.bet_id} names no accepted bet of this organizer"
+        ), None
+    if bet.licence != op.license:
+        return _no(
+            "bet_mismatch",
+            "license",
+            f"bet {op.bet_id} was made under licence {bet.licence}, not {op.license}",
+        ), None
+    if bet.player_id != op.player_id:
+        return _no("bet_mismatch", "player_id", f"bet {op.bet_id} was made by another player"), None
+    if isinstance(op, Refund) and bet.refunded + op.amount > bet.amount:
+        left = bet.amount - bet.refunded
+        return _no(
+            "refund_exceeds_stake",
+            "amount",
+            f"refunds of bet {op.bet_id} would exceed its stake of {bet.amount}: "
+            f"at most {left} is left to refund",
+        ), None
+    if prior is not None:
+        return _conflict(op), None
+    return None, bet
+
+
+def _conflict(op: Operation) -> Rejection:
+    return _no(
+        "duplicate_conflict",
+        "operation_id",
+        f"operation_id {op.operation_id} was accepted before with different content",
+    )
+
+
+def _no(code: str, field: str | None, message: str) -> Rejection:
+    return Rejection(code, field, message)

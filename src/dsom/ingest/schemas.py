@@ -1,0 +1,182 @@
+"""The protocol's operation objects (protocol.md §2.1), decoded by msgspec into typed structs.
+
+Decoding checks every `schema_violation` rule in one C pass: fields, types, formats,
+ranges, and no field a type does not allow. The struct re-encodes to exactly the
+canonical form of §4 (`encode_canonical`), so the ledger hashes what was sent.
+`occurred_at` stays text: its exact characters are part of what was submitted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, Raw, Struct, UnsetType
+
+OperationId = Annotated[
+    str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", description="1–64 characters")
+]
+LicenceNumber = Annotated[str, Meta(min_length=1, max_length=64)]
+PlayerId = Annotated[str, Meta(min_length=1, max_length=64)]
+Amount = Annotated[int, Meta(ge=1, le=10_000_000_000_000, description="kopiyky")]
+GameType = Literal[
+    "casino_establishment", "online_casino", "bookmaking", "slot_hall", "online_poker"
+]
+ChannelKind = Literal["website", "mobile_app", "establishment", "equipment"]
+PaymentMethod = Literal["card", "bank_transfer", "e_wallet", "cash", "other"]
+OPERATION_TYPES = ("bet", "win", "refund", "deposit", "withdrawal")
+
+
+class Channel(Struct, forbid_unknown_fields=True, frozen=True):
+    """Where a bet, deposit or withdrawal was made: a register entry of that kind."""
+
+    kind: ChannelKind
+    id: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class _Operation(Struct, tag_field="type", forbid_unknown_fields=True, omit_defaults=True):
+    operation_id: OperationId
+    occurred_at: str
+    license: LicenceNumber
+    player_id: PlayerId
+    amount: Amount
+    currency: str  # any text decodes; not "UAH" is `unsupported_currency`, not a schema error
+
+
+class Bet(_Operation, tag="bet"):
+    """A stake accepted from a player."""
+
+    game_type: GameType
+    channel: Channel
+    game_ref: Annotated[str, Meta(min_length=1, max_length=128)] | UnsetType = UNSET
+
+
+class Win(_Operation, tag="win"):
+    """Winnings paid out on a bet."""
+
+    bet_id: OperationId
+
+
+class Refund(_Operation, tag="refund"):
+    """A stake returned to the player."""
+
+    bet_id: OperationId
+
+
+class Deposit(_Operation, tag="deposit"):
+    """Money put onto a player's gaming account."""
+
+    channel: Channel
+    payment_method: PaymentMethod
+
+
+class Withdrawal(_Operation, tag="withdrawal"):
+    """Money paid out of a player's gaming account."""
+
+    channel: Channel
+    payment_method: PaymentMethod
+
+
+Operation = Bet | Win | Refund | Deposit | Withdrawal
+
+
+class Envelope(Struct):
+    """A request body: its operations kept raw, so one bad element spoils only itself."""
+
+    operations: list[Raw]
+
+
+class SchemaViolation(Exception):
+    """An operation that breaks the schema; `field` names where, when it can be told."""
+
+    def __init__(self, message: str, field: str | None, operation_id: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.operation_id = operation_id
+
+
+class InvalidBody(Exception):
+    """A body that is not `{"operations": [ ... ]}` with at least one element."""
+
+
+_envelope = msgspec.json.Decoder(Envelope)
+_operation = msgspec.json.Decoder(Operation)
+_loose = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder(order="sorted")
+_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def decode_envelope(body: bytes) -> list[Raw]:
+    """The raw operations of a request body, or InvalidBody."""
+    try:
+        operations = _envelope.decode(body).operations
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise InvalidBody(f'the body must be JSON {{"operations": [...]}}: {exc}') from None
+    if not operations:
+        raise InvalidBody("`operations` is empty: send 1 to 10,000 operations")
+    return operations
+
+
+def decode_operation(raw: Raw) -> tuple[Operation, datetime]:
+    """One operation and its `occurred_at` as an aware UTC datetime, or SchemaViolation."""
+    try:
+        op: Operation = _operation.decode(raw)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        raise SchemaViolation(text, _field_of(text), _operation_id_of(raw)) from None
+    except msgspec.DecodeError as exc:  # pragma: no cover - the envelope decoded, so this is JSON
+        raise SchemaViolation(str(exc), None, None) from None
+    return op, parse_occurred_at(op)
+
+
+def parse_occurred_at(op: Operation) -> datetime:
+    """`occurred_at` as RFC 3339 with an offset, to microseconds; else SchemaViolation."""
+    text = op.occurred_at
+    if _RFC3339.fullmatch(text):
+        try:
+            value = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return value.astimezone(UTC)
+    raise SchemaViolation(
+        f"occurred_at {text!r} is not an RFC 3339 date-time with an offset "
+        "(such as 2026-11-23T10:15:30.456Z)",
+        "occurred_at",
+        op.operation_id,
+    )
+
+
+def encode_canonical(op: Operation) -> bytes:
+    """§4's canonical form: the object as submitted, keys sorted, no whitespace, UTF-8."""
+    return _encoder.encode(op)
+
+
+_NAMED = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+
+
+def _field_of(message: str) -> str | None:
+    """The field a msgspec error is about: its path, and the field it names if any."""
+    at = _PATH.search(message)
+    named = _NAMED.search(message)
+    parts = [p for p in ((at.group(1) if at else ""), (named.group(1) if named else "")) if p]
+    return ".".join(parts) or None
+
+
+def _operation_id_of(raw: Raw) -> str | None:
+    """The operation_id of an element that failed the schema, when one can be read."""
+    try:
+        value = _loose.decode(raw)
+    except msgspec.DecodeError:  # pragma: no cover
+        return None
+    if isinstance(value, dict):
+        op_id = value.get("operation_id")
+        if isinstance(op_id, str) and 0 < len(op_id) <= 64:
+            return op_id
+    return None

@@ -1,0 +1,282 @@
+"""The in-memory state the ingest rules consult, backed by the database.
+
+- `RegistersIndex`: every licence and channel with its versions over time, so a rule
+  asks "what governed this at `occurred_at`?" without a query. Re-read from the
+  history tables at most once a second (only what changed).
+- `IdIndex`: every accepted operation id of every organizer, compactly: a 64-bit hash
+  of (organizer, operation_id) → (organizer number, seq). A hit is confirmed against
+  the stored row, so hash collisions cost a read, never a wrong answer. Rebuilt from
+  the operations table when the process starts. Recent entries live in a dict; older
+  ones in sorted numpy runs (16 bytes an operation), merged log-structured.
+- `BetCache`: the bets recently accepted, for wins and refunds; older ones are read
+  from the database by their seq.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+from sqlalchemy import Connection, func, select
+
+from dsom.kit.time import kyiv_midnight
+from dsom.registers.declarations import CHANNEL_REGISTERS, LICENCES
+from dsom.registers.models import HISTORY
+
+FOREVER = 2**62
+NEVER = -(2**62)
+
+
+def to_us(value: datetime) -> int:
+    """An aware datetime as integer microseconds since the epoch."""
+    return int(value.timestamp()) * 1_000_000 + value.microsecond
+
+
+def day_start_us(day: date) -> int:
+    """Kyiv midnight that starts `day`, in epoch microseconds."""
+    return to_us(kyiv_midnight(day))
+
+
+# --- registers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceVersion:
+    since_us: int  # when this version took effect; the first one governs the past too
+    status: str
+    activity: str
+    valid_from_us: int
+    valid_until_us: int  # Kyiv midnight after valid_to
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelVersion:
+    since_us: int
+    status: str
+    parent: str  # the licence (websites, apps, establishments) or establishment (equipment)
+
+
+V = TypeVar("V", LicenceVersion, ChannelVersion)
+
+
+@dataclass
+class Timeline(Generic[V]):
+    """An entry's versions in order; `at(t)` is the one in force at t."""
+
+    organizer: str
+    versions: list[V]
+    starts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.starts = [v.since_us for v in self.versions]
+
+    def at(self, us: int) -> V:
+        """The version in force at `us` (the first one for anything earlier)."""
+        i = bisect.bisect_right(self.starts, us) - 1
+        return self.versions[max(i, 0)]
+
+
+def licence_status(version: LicenceVersion, us: int) -> str:
+    """`active`, or why not: the recorded status, `not_yet_valid` or `expired`."""
+    if version.status != "active":
+        return version.status
+    if us < version.valid_from_us:
+        return "not_yet_valid"
+    if us >= version.valid_until_us:
+        return "expired"
+    return "active"
+
+
+class RegistersIndex:
+    """Licences and channels with their versions, for the rules."""
+
+    def __init__(self) -> None:
+        self.licences: dict[str, Timeline[LicenceVersion]] = {}
+        self.channels: dict[tuple[str, str], Timeline[ChannelVersion]] = {}
+        self.seen: dict[str, datetime | None] = {}
+
+    def load(self, conn: Connection) -> bool:
+        """Read what changed since the last load (everything the first time); True if any."""
+        changed = self._load_licences(conn)
+        for kind, reg in CHANNEL_REGISTERS.items():
+            changed |= self._load_channels(conn, kind, reg.name)
+        return changed
+
+    def _changed_rows(self, conn: Connection, table_name: str, key: str) -> list[Any]:
+        table = HISTORY[table_name]
+        since = self.seen.get(table_name)
+        latest = conn.execute(select(func.max(table.c.recorded_at))).scalar()
+        if latest is None or latest == since:
+            return []
+        stmt = select(table)
+        if since is not None:
+            keys = select(table.c[key]).where(table.c.recorded_at > since).distinct()
+            stmt = stmt.where(table.c[key].in_(keys))
+        self.seen[table_name] = latest
+        return list(conn.execute(stmt.order_by(table.c[key], table.c.version)).mappings())
+
+    def _load_licences(self, conn: Connection) -> bool:
+        rows = self._changed_rows(conn, LICENCES.name, "number")
+        for number, versions in _group(rows, "number"):
+            self.licences[number] = Timeline(
+                versions[-1]["organizer"],
+                [
+                    LicenceVersion(
+                        since_us=NEVER if v["version"] == 1 else to_us(v["recorded_at"]),
+                        status=v["status"],
+                        activity=v["activity"],
+                        valid_from_us=day_start_us(v["valid_from"]),
+                        valid_until_us=day_start_us(v["valid_to"] + timedelta(days=1)),
+                    )
+                    for v in versions
+                ],
+            )
+        return bool(rows)
+
+    def _load_channels(self, conn: Connection, kind: str, register: str) -> bool:
+        parent = "establishment" if kind == "equipment" else "licence"
+        rows = self._changed_rows(conn, register, "id")
+        for key, versions in _group(rows, "id"):
+            self.channels[(kind, key)] = Timeline(
+                versions[-1]["organizer"],
+                [
+                    ChannelVersion(
+                        since_us=NEVER if v["version"] == 1 else to_us(v["recorded_at"]),
+                        status=v["status"],
+                        parent=v[parent],
+                    )
+                    for v in versions
+                ],
+            )
+        return bool(rows)
+
+
+def _group(rows: Sequence[Any], key: str) -> Iterable[tuple[str, list[Any]]]:
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i][key] != rows[start][key]:
+            yield rows[start][key], list(rows[start:i])
+            start = i
+
+
+# --- operation ids -----------------------------------------------------------------------
+
+
+class IdIndex:
+    """(organizer, operation_id) → candidate (organizer number, seq) values, compactly."""
+
+    HOT_LIMIT = 1_000_000
+
+    def __init__(self) -> None:
+        self.organizers: dict[str, int] = {}
+        self.hot: dict[int, int | list[int]] = {}
+        self.runs: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
+
+    def number_of(self, organizer: str) -> int:
+        """A small stable number for an organizer, packed into index values."""
+        number = self.organizers.get(organizer)
+        if number is None:
+            number = self.organizers[organizer] = len(self.organizers) + 1
+        return number
+
+    @staticmethod
+    def key(organizer: str, operation_id: str) -> int:
+        """The 64-bit hash this process files an operation id under."""
+        return hash((organizer, operation_id))
+
+    def pack(self, organizer: str, seq: int) -> int:
+        """(organizer, seq) as one 64-bit value."""
+        return (self.number_of(organizer) << 40) | seq
+
+    @staticmethod
+    def seq_of(value: int) -> int:
+        """The seq in a packed value."""
+        return value & ((1 << 40) - 1)
+
+    def add(self, organizer: str, operation_id: str, seq: int) -> None:
+        """File an accepted operation."""
+        key = self.key(organizer, operation_id)
+        value = self.pack(organizer, seq)
+        existing = self.hot.get(key)
+        if existing is None:
+            self.hot[key] = value
+        elif isinstance(existing, list):
+            existing.append(value)
+        else:
+            self.hot[key] = [existing, value]
+        if len(self.hot) >= self.HOT_LIMIT:
+            self._spill()
+
+    def candidates(self, organizer: str, operation_id: str) -> list[int]:
+        """The seqs of this organizer that may hold this id (to be confirmed by reading)."""
+        key = self.key(organizer, operation_id)
+        number = self.number_of(organizer)
+        values: list[int] = []
+        hot = self.hot.get(key)
+        if hot is not None:
+            values.extend(hot if isinstance(hot, list) else [hot])
+        for keys, vals in self.runs:
+            lo = int(np.searchsorted(keys, np.uint64(key & 0xFFFFFFFFFFFFFFFF), "left"))
+            hi = int(np.searchsorted(keys, np.uint64(key & 0xFFFFFFFFFFFFFFFF), "right"))
+            values.extend(int(v) for v in vals[lo:hi])
+        return [self.seq_of(v) for v in values if v >> 40 == number]
+
+    def __len__(self) -> int:
+        return sum(len(v) if isinstance(v, list) else 1 for v in self.hot.values()) + sum(
+            len(k) for k, _ in self.runs
+        )
+
+    def _spill(self) -> None:
+        pairs = [
+            (k, v) for k, vs in self.hot.items() for v in (vs if isinstance(vs, list) else [vs])
+        ]
+        keys = np.fromiter((k & 0xFFFFFFFFFFFFFFFF for k, _ in pairs), np.uint64, len(pairs))
+        vals = np.fromiter((v for _, v in pairs), np.int64, len(pairs))
+        order = np.argsort(keys, kind="stable")
+        self.runs.append((keys[order], vals[order]))
+        self.hot = {}
+        # Log-structured: merge while the newest run is at least half the one before it.
+        while len(self.runs) > 1 and len(self.runs[-1][0]) * 2 >= len(self.runs[-2][0]):
+            (k2, v2), (k1, v1) = self.runs.pop(), self.runs.pop()
+            keys = np.concatenate([k1, k2])
+            vals = np.concatenate([v1, v2])
+            order = np.argsort(keys, kind="stable")
+            self.runs.append((keys[order], vals[order]))
+
+
+# --- bets ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BetState:
+    """What wins and refunds need of a bet."""
+
+    seq: int
+    licence: str
+    player_id: str
+    amount: int
+    activity: str
+    refunded: int
+
+
+class BetCache:
+    """Recently accepted bets by (organizer, bet operation_id), bounded, oldest out first."""
+
+    def __init__(self, limit: int = 2_000_000) -> None:
+        self.limit = limit
+        self.bets: OrderedDict[tuple[str, str], BetState] = OrderedDict()
+
+    def get(self, organizer: str, bet_id: str) -> BetState | None:
+        """A cached bet, or None (it may still be in the database)."""
+        return self.bets.get((organizer, bet_id))
+
+    def put(self, organizer: str, bet_id: str, bet: BetState) -> None:
+        """Remember a bet, forgetting the oldest when full."""
+        self.bets[(organizer, bet_id)] = bet
+        if len(self.bets) > self.limit:
+            self.bets.popitem(last=False)

@@ -1,0 +1,183 @@
+"""Decoding operations: every schema rule, the field it names, and the canonical form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsom.ingest.schemas import (
+    InvalidBody,
+    SchemaViolation,
+    decode_envelope,
+    decode_operation,
+    encode_canonical,
+)
+
+
+def bet(**changes: Any) -> dict[str, Any]:
+    op = {
+        "operation_id": "op-1",
+        "type": "bet",
+        "occurred_at": "2026-11-23T10:15:30.456+02:00",
+        "license": "OC-2026-000001",
+        "player_id": "p-1",
+        "amount": 1000,
+        "currency": "UAH",
+        "game_type": "online_casino",
+        "channel": {"kind": "website", "id": "WEB-000001"},
+    }
+    op.update(changes)
+    return {k: v for k, v in op.items() if v is not ...}
+
+
+def decode(op: Any) -> Any:
+    return decode_operation(msgspec.Raw(json.dumps(op).encode()))
+
+
+def violation(op: Any) -> SchemaViolation:
+    with pytest.raises(SchemaViolation) as info:
+        decode(op)
+    return info.value
+
+
+def test_a_valid_bet_decodes_with_its_instant_in_utc() -> None:
+    op, at = decode(bet())
+    assert op.operation_id == "op-1"
+    assert at.isoformat() == "2026-11-23T08:15:30.456000+00:00"
+
+
+@pytest.mark.parametrize(
+    ("op", "field"),
+    [
+        (bet(amount=0), "amount"),
+        (bet(amount=10_000_000_000_001), "amount"),
+        (bet(amount=10.0), "amount"),
+        (bet(amount="1000"), "amount"),
+        (bet(amount=True), "amount"),
+        (bet(operation_id=""), "operation_id"),
+        (bet(operation_id="-starts-with-dash"), "operation_id"),
+        (bet(operation_id="x" * 65), "operation_id"),
+        (bet(operation_id="has space"), "operation_id"),
+        (bet(player_id=""), "player_id"),
+        (bet(player_id="p" * 65), "player_id"),
+        (bet(game_type="lottery"), "game_type"),
+        (bet(game_type=...), "game_type"),
+        (bet(channel=...), "channel"),
+        (bet(channel={"kind": "shop", "id": "1"}), "channel.kind"),
+        (bet(channel={"kind": "website", "id": "W", "x": 1}), "channel"),
+        (bet(game_ref=""), "game_ref"),
+        (bet(game_ref=None), "game_ref"),
+        (bet(payment_method="card"), "payment_method"),
+        (bet(bet_id="b-1"), "bet_id"),
+        (bet(currency=...), "currency"),
+        (bet(currency=980), "currency"),
+        (bet(type="lottery"), "type"),
+        (bet(type=...), "type"),
+        (bet(license=""), "license"),
+        (bet(occurred_at="2026-11-23T10:15:30"), "occurred_at"),
+        (bet(occurred_at="2026-11-23"), "occurred_at"),
+        (bet(occurred_at="2026-11-23T10:15:30.1234567Z"), "occurred_at"),
+        (bet(occurred_at="2026-02-30T10:15:30Z"), "occurred_at"),
+        (bet(occurred_at="2026-11-23 10:15:30Z"), "occurred_at"),
+        (bet(occurred_at=1700000000), "occurred_at"),
+    ],
+)
+def test_each_schema_rule_names_its_field(op: dict[str, Any], field: str) -> None:
+    error = violation(op)
+    assert error.field is not None
+    assert error.field.split(".")[0] == field.split(".", maxsplit=1)[0]
+
+
+def test_a_win_needs_its_bet_id_and_allows_no_channel() -> None:
+    win = {
+        "operation_id": "w-1",
+        "type": "win",
+        "occurred_at": "2026-11-23T10:15:30Z",
+        "license": "L",
+        "player_id": "p",
+        "amount": 5,
+        "currency": "UAH",
+        "bet_id": "b-1",
+    }
+    assert decode(win)[0].bet_id == "b-1"
+    assert violation({k: v for k, v in win.items() if k != "bet_id"}).field == "bet_id"
+    assert violation({**win, "channel": {"kind": "website", "id": "W"}}).field == "channel"
+
+
+def test_a_non_object_element_is_a_schema_violation_without_an_id() -> None:
+    assert violation([1, 2]).operation_id is None
+    assert violation("op").operation_id is None
+
+
+def test_the_operation_id_is_read_from_an_element_that_fails_the_schema() -> None:
+    assert violation(bet(amount=-1)).operation_id == "op-1"
+
+
+def test_any_currency_text_decodes_so_the_currency_rule_can_judge_it() -> None:
+    assert decode(bet(currency="USD"))[0].currency == "USD"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"nope",
+        b"[]",
+        b"{}",
+        b'{"operations": {}}',
+        b'{"operations": []}',
+        b'{"operations": null}',
+        b'"x"',
+    ],
+)
+def test_bodies_that_are_not_an_operations_array_are_invalid(body: bytes) -> None:
+    with pytest.raises(InvalidBody):
+        decode_envelope(body)
+
+
+def test_elements_of_the_envelope_stay_raw() -> None:
+    raws = decode_envelope(b'{"operations": [1, {"a": 2}]}')
+    assert [bytes(r) for r in raws] == [b"1", b'{"a": 2}']
+
+
+text = st.text(min_size=1, max_size=64)
+
+
+@settings(max_examples=300)
+@given(
+    player=text,
+    ref=st.one_of(st.none(), st.text(min_size=1, max_size=128)),
+    amount=st.integers(1, 10_000_000_000_000),
+    channel_id=text,
+    order=st.permutations(
+        [
+            "operation_id",
+            "type",
+            "occurred_at",
+            "license",
+            "player_id",
+            "amount",
+            "currency",
+            "game_type",
+            "channel",
+        ]
+    ),
+)
+def test_canonical_form_equals_the_specs_json_dumps(
+    player: str, ref: str | None, amount: int, channel_id: str, order: list[str]
+) -> None:
+    op = bet(player_id=player, amount=amount, channel={"id": channel_id, "kind": "website"})
+    if ref is not None:
+        op["game_ref"] = ref
+    as_sent = {k: op[k] for k in order} | ({"game_ref": ref} if ref is not None else {})
+    body = json.dumps(as_sent, ensure_ascii=bool(amount % 2)).encode()
+    decoded, _ = decode_operation(msgspec.Raw(body))
+    expected = json.dumps(
+        json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+    assert encode_canonical(decoded) == expected
