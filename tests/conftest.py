@@ -8,6 +8,7 @@ the migrations, and dropped afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -129,6 +131,13 @@ class Server:
 
     base_url: str
     engine: Engine
+    app: FastAPI
+
+    def reload(self) -> None:
+        """Make the server read its in-memory state again (the database was emptied)."""
+        state = self.app.state
+        asyncio.run_coroutine_threadsafe(state.ingest.reload(), state.loop).result(60)
+        state.keys._known.clear()
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +157,7 @@ def server(database: Database) -> Iterator[Server]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield Server(f"http://127.0.0.1:{port}", database.engine)
+    yield Server(f"http://127.0.0.1:{port}", database.engine, app)
     srv.should_exit = True
     thread.join(10)
 
@@ -156,6 +165,7 @@ def server(database: Database) -> Iterator[Server]:
 @pytest.fixture
 def http(server: Server, db: Engine) -> Iterator[httpx.Client]:
     """An HTTP client of the test server, on an emptied database."""
+    server.reload()
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield client
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from sqlalchemy import Engine, text
@@ -17,6 +19,10 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dsom import __version__
+from dsom.auth.keys import KeyCache
+from dsom.ingest.api import operation_schemas
+from dsom.ingest.api import router as ingest_router
+from dsom.ingest.engine import IngestEngine
 from dsom.kit.db import make_engine
 from dsom.kit.errors import DomainError
 from dsom.kit.migrate import current_revision
@@ -33,6 +39,9 @@ The State Online Gambling Monitoring System.
 * **Registers**: organizers, licences, gambling establishments, gaming equipment,
   websites and mobile applications, with full history. Officials authenticate with
   `Authorization: Bearer <token>` (`dsom tokens create --role regulator|tax`).
+* **Data collection** (protocol v1): organizers' systems submit bets, wins, refunds,
+  deposits and withdrawals at `POST /api/v1/operations` with
+  `Authorization: Bearer <access key>`, and read them and their ledger back.
 * Every error answers `{"error": {"code": "...", "message": "..."}}`.
 """
 
@@ -44,17 +53,27 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     engine = engine or make_engine(settings.database_url, sqlite_cache_mb=settings.sqlite_cache_mb)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_engine:
-            engine.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.loop = asyncio.get_running_loop()
+        ingest = IngestEngine(engine, settings)
+        app.state.ingest = ingest
+        await ingest.start()
+        try:
+            yield
+        finally:
+            await ingest.stop()
+            if owns_engine:
+                engine.dispose()
 
     app = FastAPI(title="DSOM", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.engine = engine
     app.state.settings = settings
     app.state.started = time.monotonic()
+    app.state.keys = KeyCache(engine)
     _install_error_handlers(app)
+    app.include_router(ingest_router)
     app.include_router(registers_router)
+    _document_operations(app)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     def healthz() -> dict[str, str]:
@@ -88,6 +107,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _document_operations(app: FastAPI) -> None:
+    """Put the protocol's operation schemas (made by msgspec) into the OpenAPI document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            _, components = operation_schemas()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _error(code: str, message: str, status: int, **extra: Any) -> JSONResponse:

@@ -41,3 +41,22 @@ def official(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -
 
 Official = Annotated[Principal, Depends(official)]
 DB = Annotated[Engine, Depends(get_engine)]
+
+
+async def organizer_key(request: Request) -> Principal:
+    """An organizer's system, by its access key (protocol.md §1): 401 or 403 otherwise."""
+    from fastapi.concurrency import run_in_threadpool
+
+    from dsom.auth.keys import KeyCache
+
+    secret = bearer_token(request)
+    if secret is None:
+        raise Unauthorized("send the organizer's access key as `Authorization: Bearer <key>`")
+    keys: KeyCache = request.app.state.keys
+    entry = keys.cached(secret)
+    if entry is None:
+        entry = await run_in_threadpool(keys.refresh, secret)
+    return KeyCache.judge(entry)
+
+
+OrganizerKey = Annotated[Principal, Depends(organizer_key)]

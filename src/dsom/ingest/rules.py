@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dsom.ingest.schemas import Bet, Operation, Refund, Win
-from dsom.ingest.state import BetCache, BetState, IdIndex, RegistersIndex, licence_status
+from dsom.ingest.state import BetCache, BetState, RegistersIndex, licence_status
 
 MINUTE_US = 60_000_000
 FUTURE_TOLERANCE_US = 5 * MINUTE_US
@@ -61,13 +61,13 @@ class BatchView:
     def __init__(
         self,
         registers: RegistersIndex,
-        ids: IdIndex,
+        candidates: Mapping[tuple[str, str], list[int]],
         bets: BetCache,
         stored: Mapping[tuple[str, int], StoredOp],
         window_us: int,
     ) -> None:
         self.registers = registers
-        self.ids = ids
+        self.candidates = candidates
         self.bets = bets
         self.stored = stored
         self.window_us = window_us
@@ -79,7 +79,7 @@ class BatchView:
         found = self.new_ids.get((organizer, operation_id))
         if found is not None:
             return found
-        for seq in self.ids.candidates(organizer, operation_id):
+        for seq in self.candidates.get((organizer, operation_id), ()):
             row = self.stored.get((organizer, seq))
             if row is not None and row.operation_id == operation_id:
                 return Prior(seq, row.canonical)
@@ -93,7 +93,7 @@ class BatchView:
             return found
         cached = self.bets.get(organizer, bet_id)
         if cached is None:
-            for seq in self.ids.candidates(organizer, bet_id):
+            for seq in self.candidates.get((organizer, bet_id), ()):
                 row = self.stored.get((organizer, seq))
                 if row is not None and row.operation_id == bet_id and row.type == "bet":
                     cached = BetState(

@@ -212,19 +212,36 @@ class IdIndex:
         if len(self.hot) >= self.HOT_LIMIT:
             self._spill()
 
-    def candidates(self, organizer: str, operation_id: str) -> list[int]:
-        """The seqs of this organizer that may hold this id (to be confirmed by reading)."""
-        key = self.key(organizer, operation_id)
-        number = self.number_of(organizer)
-        values: list[int] = []
-        hot = self.hot.get(key)
-        if hot is not None:
-            values.extend(hot if isinstance(hot, list) else [hot])
-        for keys, vals in self.runs:
-            lo = int(np.searchsorted(keys, np.uint64(key & 0xFFFFFFFFFFFFFFFF), "left"))
-            hi = int(np.searchsorted(keys, np.uint64(key & 0xFFFFFFFFFFFFFFFF), "right"))
-            values.extend(int(v) for v in vals[lo:hi])
-        return [self.seq_of(v) for v in values if v >> 40 == number]
+    def lookup(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+        """For each (organizer, operation_id), the seqs that may hold it (confirm by reading).
+
+        One vectorised search per run for the whole batch; pairs with no candidate are
+        left out of the answer.
+        """
+        wanted = list(dict.fromkeys(pairs))
+        if not wanted:
+            return {}
+        keys = [self.key(org, op_id) for org, op_id in wanted]
+        found: dict[int, list[int]] = {}
+        hot = self.hot
+        for i, key in enumerate(keys):
+            value = hot.get(key)
+            if value is not None:
+                found[i] = list(value) if isinstance(value, list) else [value]
+        if self.runs:
+            probe = np.array(keys, dtype=np.int64).view(np.uint64)
+            for run_keys, run_vals in self.runs:
+                lo = np.searchsorted(run_keys, probe, "left")
+                hi = np.searchsorted(run_keys, probe, "right")
+                for i in np.nonzero(hi > lo)[0].tolist():
+                    found.setdefault(i, []).extend(int(v) for v in run_vals[lo[i] : hi[i]])
+        answer: dict[tuple[str, str], list[int]] = {}
+        for i, values in found.items():
+            number = self.organizers.get(wanted[i][0])
+            seqs = [self.seq_of(v) for v in values if v >> 40 == number]
+            if seqs:
+                answer[wanted[i]] = seqs
+        return answer
 
     def __len__(self) -> int:
         return sum(len(v) if isinstance(v, list) else 1 for v in self.hot.values()) + sum(
@@ -235,7 +252,7 @@ class IdIndex:
         pairs = [
             (k, v) for k, vs in self.hot.items() for v in (vs if isinstance(vs, list) else [vs])
         ]
-        keys = np.fromiter((k & 0xFFFFFFFFFFFFFFFF for k, _ in pairs), np.uint64, len(pairs))
+        keys = np.fromiter((k for k, _ in pairs), np.int64, len(pairs)).view(np.uint64)
         vals = np.fromiter((v for _, v in pairs), np.int64, len(pairs))
         order = np.argsort(keys, kind="stable")
         self.runs.append((keys[order], vals[order]))

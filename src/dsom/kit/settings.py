@@ -24,7 +24,21 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_format: str = Field(default="text", description="`text` for people, `json` for collectors")
     sqlite_cache_mb: int = Field(default=256, description="SQLite page cache per connection, MiB")
-    reporting_window_days: int = 30
+    reporting_window_days: int = Field(default=30, ge=1, description="protocol §2.2 window")
+    large_win_floor: int = Field(
+        default=1_000_000,
+        description="wins of at least this many kopiyky are indexed for the large-wins report",
+    )
+    tax_rates: str = Field(
+        default='[{"from": "2000-01-01", "income_tax": "0.18", "military_levy": "0.05"}]',
+        description="winnings-tax rates (JSON list), each with the Kyiv date it applies from",
+    )
+    ingest_max_batch: int = Field(
+        default=50_000, description="operations per group commit, at most"
+    )
+    ingest_lock_timeout_s: float = Field(
+        default=10.0, description="how long a group commit waits for the database before 503"
+    )
     keys_out: Path = Path("var/keys.json")
 
 

@@ -1,0 +1,314 @@
+"""The data-collection API of protocol.md: submit operations, read them and the ledger back."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+
+from dsom.auth.deps import DB, OrganizerKey
+from dsom.ingest import ledger
+from dsom.ingest.engine import Decoded, IngestEngine, Item, iso_us
+from dsom.ingest.models import operations
+from dsom.ingest.schemas import (
+    InvalidBody,
+    Operation,
+    SchemaViolation,
+    decode_envelope,
+    decode_operation,
+    encode_canonical,
+)
+from dsom.ingest.state import to_us
+from dsom.kit.errors import DomainError, NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["data collection"])
+MAX_BODY = 16 * 1024 * 1024
+MAX_OPERATIONS = 10_000
+_encode = msgspec.json.Encoder().encode
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class BatchTooLarge(DomainError):
+    status_code = 413
+    code = "batch_too_large"
+
+
+class BadBody(DomainError):
+    status_code = 400
+    code = "invalid_body"
+
+
+EXAMPLE_REQUEST = {
+    "operations": [
+        {
+            "operation_id": "op-1",
+            "type": "bet",
+            "occurred_at": "2026-11-23T10:15:30.456+02:00",
+            "license": "OC-2026-000001",
+            "player_id": "p-81723",
+            "amount": 5000,
+            "currency": "UAH",
+            "game_type": "online_casino",
+            "channel": {"kind": "website", "id": "WEB-000001"},
+            "game_ref": "roulette-eu",
+        },
+        {
+            "operation_id": "op-2",
+            "type": "win",
+            "occurred_at": "2026-11-23T10:16:02+02:00",
+            "license": "OC-2026-000001",
+            "player_id": "p-81723",
+            "amount": 17500,
+            "currency": "UAH",
+            "bet_id": "op-1",
+        },
+    ]
+}
+EXAMPLE_ANSWER = {
+    "received": 2,
+    "accepted": 1,
+    "duplicates": 0,
+    "rejected": 1,
+    "errors": [
+        {
+            "index": 1,
+            "operation_id": "op-2",
+            "code": "unknown_bet",
+            "field": "bet_id",
+            "message": "bet_id op-1 names no accepted bet of this organizer",
+        }
+    ],
+    "ledger": {"seq": 1, "hash": "9f2c" + "0" * 60},
+    "received_at": "2026-11-23T08:16:05.120000Z",
+}
+ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "received",
+        "accepted",
+        "duplicates",
+        "rejected",
+        "errors",
+        "ledger",
+        "received_at",
+    ],
+    "properties": {
+        "received": {"type": "integer"},
+        "accepted": {"type": "integer"},
+        "duplicates": {"type": "integer"},
+        "rejected": {"type": "integer"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "operation_id": {"type": ["string", "null"]},
+                    "code": {"type": "string"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+        "ledger": {
+            "type": "object",
+            "properties": {"seq": {"type": "integer"}, "hash": {"type": "string"}},
+        },
+        "received_at": {"type": "string", "format": "date-time"},
+    },
+}
+_ERROR = {"description": '`{"error": {"code", "message"}}`'}
+
+
+def operation_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The operation's JSON Schema (for the OpenAPI document) and its components."""
+    (schema,), components = msgspec.json.schema_components(
+        [Operation], ref_template="#/components/schemas/{name}"
+    )
+    return schema, components
+
+
+@router.post(
+    "/operations",
+    summary="Submit operations",
+    responses={
+        200: {
+            "description": "the request was valid; see what became of each operation",
+            "content": {"application/json": {"schema": ANSWER_SCHEMA, "example": EXAMPLE_ANSWER}},
+        },
+        400: {**_ERROR, "description": '`invalid_body`: not `{"operations": [...]}`'},
+        401: {**_ERROR, "description": "`unauthorized`: no, unknown or deactivated key"},
+        403: {**_ERROR, "description": "`organizer_suspended`"},
+        413: {**_ERROR, "description": "`batch_too_large` (> 10,000) or `payload_too_large`"},
+        415: {**_ERROR, "description": "`unsupported_media_type`"},
+        503: {**_ERROR, "description": "`unavailable`: nothing stored; retry after Retry-After"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["operations"],
+                        "properties": {
+                            "operations": {
+                                "type": "array",
+                                "minItems": 1,
+                                "maxItems": MAX_OPERATIONS,
+                                "items": {"$ref": "#/components/schemas/Operation"},
+                            }
+                        },
+                    },
+                    "example": EXAMPLE_REQUEST,
+                }
+            },
+        }
+    },
+)
+async def submit_operations(request: Request, principal: OrganizerKey) -> Response:
+    """Submit 1 to 10,000 operations; each is checked on its own and answered in `errors`.
+
+    The answer comes only after every accepted operation is durably committed. Retrying
+    a request is always safe: operations accepted before count as `duplicates`.
+    """
+    received_us = to_us_now()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType(
+            f"send Content-Type: application/json, not {media or 'nothing'!r}"
+        )
+    body = await _read_limited(request)
+    try:
+        raws = decode_envelope(body)
+    except InvalidBody as exc:
+        raise BadBody(str(exc)) from None
+    if len(raws) > MAX_OPERATIONS:
+        raise BatchTooLarge(f"{len(raws)} operations in one request; send at most 10,000")
+    items: list[Item] = []
+    for raw in raws:
+        try:
+            op, occurred = decode_operation(raw)
+        except SchemaViolation as violation:
+            items.append(violation)
+            continue
+        items.append(Decoded(op, to_us(occurred), encode_canonical(op)))
+    engine: IngestEngine = request.app.state.ingest
+    assert principal.organizer is not None
+    answer = await engine.submit(principal.organizer, received_us, items)
+    return Response(_encode(answer), media_type="application/json")
+
+
+def to_us_now() -> int:
+    """Now, in epoch microseconds."""
+    return time.time_ns() // 1000
+
+
+async def _read_limited(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise PayloadTooLarge("the body is over 16 MiB; send fewer operations per request")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise PayloadTooLarge("the body is over 16 MiB; send fewer operations per request")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.get("/operations/{operation_id}", summary="Read an operation back")
+async def read_operation(
+    operation_id: str, request: Request, principal: OrganizerKey, engine: DB
+) -> Response:
+    """The stored operation as submitted, with `seq`, `hash`, `received_at` and `late`."""
+    org = principal.organizer
+    assert org is not None
+    ingest: IngestEngine = request.app.state.ingest
+    seqs = ingest.ids.lookup([(org, operation_id)]).get((org, operation_id), [])
+
+    def read() -> dict[str, Any] | None:
+        with engine.connect() as conn:
+            for seq in seqs:
+                row = conn.execute(
+                    select(
+                        operations.c.operation_id,
+                        operations.c.canonical,
+                        operations.c.seq,
+                        operations.c.hash,
+                        operations.c.received_us,
+                        operations.c.late,
+                    ).where(operations.c.organizer == org, operations.c.seq == seq)
+                ).first()
+                if row is not None and row.operation_id == operation_id:
+                    stored: dict[str, Any] = json.loads(row.canonical)
+                    stored.update(
+                        seq=row.seq,
+                        hash=bytes(row.hash).hex(),
+                        received_at=iso_us(row.received_us),
+                        late=bool(row.late),
+                    )
+                    return stored
+        return None
+
+    found = await run_in_threadpool(read)
+    if found is None:
+        raise NotFound(f"no operation {operation_id} of this organizer")
+    return Response(_encode(found), media_type="application/json")
+
+
+@router.get("/ledger", summary="The organizer's ledger head")
+async def ledger_head(request: Request, principal: OrganizerKey) -> dict[str, Any]:
+    """`{"seq", "hash"}` of this organizer's last accepted operation (seq 0: none yet)."""
+    org = principal.organizer
+    assert org is not None
+    ingest: IngestEngine = request.app.state.ingest
+    seq, digest = ingest.heads.get(org) or (0, ledger.genesis(org))
+    return {"seq": seq, "hash": digest.hex()}
+
+
+@router.get("/ledger/{seq}", summary="One ledger entry")
+async def ledger_entry(seq: int, principal: OrganizerKey, engine: DB) -> dict[str, Any]:
+    """`{"seq", "operation_id", "prev_hash", "hash"}` of one entry of this organizer's chain."""
+    org = principal.organizer
+    assert org is not None
+
+    def read() -> dict[str, Any] | None:
+        with engine.connect() as conn:
+            rows = {
+                r.seq: r
+                for r in conn.execute(
+                    select(operations.c.seq, operations.c.operation_id, operations.c.hash).where(
+                        operations.c.organizer == org, operations.c.seq.in_([seq - 1, seq])
+                    )
+                )
+            }
+        if seq not in rows:
+            return None
+        previous = bytes(rows[seq - 1].hash) if seq > 1 else ledger.genesis(org)
+        return {
+            "seq": seq,
+            "operation_id": rows[seq].operation_id,
+            "prev_hash": previous.hex(),
+            "hash": bytes(rows[seq].hash).hex(),
+        }
+
+    found = await run_in_threadpool(read)
+    if found is None:
+        raise NotFound(f"no ledger entry {seq} of this organizer")
+    return found

@@ -1,0 +1,414 @@
+"""The batch engine: group commit across concurrent requests.
+
+Requests decode their operations on arrival and queue them. One task takes everything
+queued (up to `ingest_max_batch` operations), runs the rules in memory in arrival order,
+and stores the batch (operations, ledger, rollups) in one transaction on the writer
+thread. Only when that commit has returned are the batch's effects merged into the
+shared in-memory state and the requests answered: `accepted` means committed. If the
+commit fails, nothing of the batch is kept anywhere and every request in it gets
+`503 unavailable`; a retry is then judged afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from prometheus_client import Counter, Histogram
+from sqlalchemy import Engine
+
+from dsom.ingest import ledger
+from dsom.ingest.repository import IngestStore, Writes
+from dsom.ingest.rules import LATE_AFTER_US, BatchView, Prior, Rejection, check
+from dsom.ingest.schemas import (
+    Bet,
+    Deposit,
+    Operation,
+    Refund,
+    SchemaViolation,
+    Win,
+    Withdrawal,
+)
+from dsom.ingest.state import BetCache, BetState, IdIndex, RegistersIndex
+from dsom.ingest.taxes import TaxTable
+from dsom.kit.errors import Unavailable
+from dsom.kit.settings import Settings
+from dsom.kit.time import KYIV
+
+log = logging.getLogger("dsom.ingest")
+T = TypeVar("T")
+HOUR_US = 3_600_000_000
+PLAYERS_SEEN_LIMIT = 5_000_000
+
+OPERATIONS = Counter("dsom_ingest_operations_total", "Operations by outcome", ["outcome"])
+COMMIT_SECONDS = Histogram(
+    "dsom_ingest_commit_seconds",
+    "Group commit duration",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+BATCH_OPERATIONS = Histogram(
+    "dsom_ingest_batch_operations",
+    "Operations per group commit",
+    buckets=(1, 10, 100, 1000, 5000, 10000, 25000, 50000),
+)
+
+
+@dataclass(slots=True)
+class Decoded:
+    """An operation that passed the schema: the struct, its instant and canonical bytes."""
+
+    op: Operation
+    occurred_us: int
+    canonical: bytes
+
+
+Item = Decoded | SchemaViolation
+
+
+@dataclass
+class Job:
+    """One request's operations, waiting for its answer."""
+
+    organizer: str
+    received_us: int
+    items: list[Item]
+    future: asyncio.Future[dict[str, Any]]
+    queued: float = field(default_factory=time.monotonic)
+
+
+def iso_us(us: int) -> str:
+    """Epoch microseconds as RFC 3339 UTC with microseconds and a Z."""
+    return (
+        datetime.fromtimestamp(us / 1_000_000, UTC)
+        .replace(microsecond=us % 1_000_000)
+        .strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    )
+
+
+class IngestEngine:
+    """Checks and records operations; one per process, owning the in-memory state."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.store = IngestStore(engine, lock_timeout_s=settings.ingest_lock_timeout_s)
+        self.registers = RegistersIndex()
+        self.ids = IdIndex()
+        self.bets = BetCache()
+        self.heads: dict[str, tuple[int, bytes]] = {}
+        self.taxes = TaxTable(settings.tax_rates)
+        self.window_us = settings.reporting_window_days * 24 * HOUR_US
+        self.max_batch = settings.ingest_max_batch
+        self.players_seen: set[tuple[str, str, str, str]] = set()
+        self.kyiv_hours: dict[int, tuple[str, str]] = {}
+        self.latencies: deque[float] = deque(maxlen=20_000)
+        self.queue: asyncio.Queue[Job] = asyncio.Queue()
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="dsom-writer")
+        self.task: asyncio.Task[None] | None = None
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the state from the database and start taking batches."""
+        await self._in_writer(self._load)
+        self.task = asyncio.create_task(self._run(), name="dsom-ingest")
+
+    async def stop(self) -> None:
+        """Finish the batch under way, answer what is queued with 503, and stop."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        while not self.queue.empty():
+            job = self.queue.get_nowait()
+            if not job.future.done():
+                job.future.set_exception(Unavailable("DSOM is shutting down; retry shortly"))
+        await self._in_writer(self.store.close)
+        self.executor.shutdown(wait=True)
+
+    async def reload(self) -> None:
+        """Forget the in-memory state and read it again (after the database was changed
+        behind the engine's back, as tests and restores do)."""
+        await self.idle.wait()
+        self.registers = RegistersIndex()
+        self.ids = IdIndex()
+        self.bets = BetCache()
+        self.players_seen = set()
+        await self._in_writer(self._load)
+
+    def _load(self) -> None:
+        started = time.monotonic()
+        with self.engine.begin() as conn:
+            self.registers.load(conn)
+        self.heads = self.store.ledger_heads()
+        count = self.store.load_ids(self.ids)
+        log.info(
+            "ingest state loaded",
+            extra={"operations": count, "seconds": round(time.monotonic() - started, 3)},
+        )
+
+    async def _in_writer(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    # --- taking requests -----------------------------------------------------------------
+
+    async def submit(self, organizer: str, received_us: int, items: list[Item]) -> dict[str, Any]:
+        """Queue one request's operations; its answer once they are committed."""
+        job = Job(organizer, received_us, items, asyncio.get_running_loop().create_future())
+        await self.queue.put(job)
+        answer = await job.future
+        self.latencies.append(time.monotonic() - job.queued)
+        return answer
+
+    async def _run(self) -> None:
+        while True:
+            jobs = [await self.queue.get()]
+            self.idle.clear()
+            size = len(jobs[0].items)
+            while size < self.max_batch and not self.queue.empty():
+                job = self.queue.get_nowait()
+                jobs.append(job)
+                size += len(job.items)
+            try:
+                await self._process(jobs)
+            except asyncio.CancelledError:
+                self._fail(jobs, "DSOM is shutting down; retry shortly")
+                raise
+            except Exception:
+                log.exception(
+                    "group commit failed", extra={"requests": len(jobs), "operations": size}
+                )
+                self._fail(
+                    jobs,
+                    "the database is unavailable; nothing of this request was "
+                    "stored; retry shortly",
+                )
+            finally:
+                if self.queue.empty():
+                    self.idle.set()
+
+    @staticmethod
+    def _fail(jobs: list[Job], message: str) -> None:
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(Unavailable(message))
+
+    # --- one batch --------------------------------------------------------------------------
+
+    async def _process(self, jobs: list[Job]) -> None:
+        await self._in_writer(self._refresh_registers)
+        wanted: list[tuple[str, str]] = []
+        for job in jobs:
+            for item in job.items:
+                if isinstance(item, Decoded):
+                    wanted.append((job.organizer, item.op.operation_id))
+                    if (
+                        isinstance(item.op, (Win, Refund))
+                        and self.bets.get(job.organizer, item.op.bet_id) is None
+                    ):
+                        wanted.append((job.organizer, item.op.bet_id))
+        candidates = self.ids.lookup(wanted)
+        stored = await self._in_writer(
+            self.store.fetch, {(org, seq) for (org, _), seqs in candidates.items() for seq in seqs}
+        )
+        view = BatchView(self.registers, candidates, self.bets, stored, self.window_us)
+        writes = Writes()
+        heads: dict[str, tuple[int, bytes]] = {}
+        answers = [self._judge(job, view, writes, heads) for job in jobs]
+        started = time.monotonic()
+        await self._in_writer(self.store.write, writes)
+        COMMIT_SECONDS.observe(time.monotonic() - started)
+        BATCH_OPERATIONS.observe(sum(len(j.items) for j in jobs))
+        self._merge(view, writes, heads)
+        for job, answer in zip(jobs, answers, strict=True):
+            if not job.future.done():
+                job.future.set_result(answer)
+
+    def _refresh_registers(self) -> None:
+        with self.engine.begin() as conn:
+            self.registers.load(conn)
+
+    def _judge(
+        self, job: Job, view: BatchView, w: Writes, heads: dict[str, tuple[int, bytes]]
+    ) -> dict[str, Any]:
+        org, received_us = job.organizer, job.received_us
+        accepted = duplicates = 0
+        errors: list[dict[str, Any]] = []
+        rejected_codes: dict[str, int] = {}
+        seq, head_hash = heads.get(org) or self.heads.get(org) or (0, ledger.genesis(org))
+        for index, item in enumerate(job.items):
+            if isinstance(item, SchemaViolation):
+                errors.append(
+                    _error(index, item.operation_id, "schema_violation", item.field, item.message)
+                )
+                rejected_codes["schema_violation"] = rejected_codes.get("schema_violation", 0) + 1
+                continue
+            op = item.op
+            prior = view.prior(org, op.operation_id)
+            if prior is not None and prior.canonical == item.canonical:
+                duplicates += 1
+                continue
+            rejection, found = check(view, org, op, item.occurred_us, received_us, prior)
+            if rejection is not None:
+                errors.append(_rejected(index, op.operation_id, rejection))
+                rejected_codes[rejection.code] = rejected_codes.get(rejection.code, 0) + 1
+                continue
+            seq += 1
+            head_hash = ledger.link(head_hash, item.canonical)
+            self._record(org, seq, head_hash, item, received_us, found, view, w)
+            accepted += 1
+        heads[org] = (seq, head_hash)
+        hour = received_us // HOUR_US
+        sub = w.submissions.setdefault((org, hour), [0, 0, 0, 0, 0, 0])
+        sub[0] += 1
+        sub[1] += len(job.items)
+        sub[2] += accepted
+        sub[3] += duplicates
+        sub[4] += len(errors)
+        sub[5] = max(sub[5], received_us)
+        for code, count in rejected_codes.items():
+            key = (org, hour, code)
+            w.rejections[key] = w.rejections.get(key, 0) + count
+        OPERATIONS.labels("accepted").inc(accepted)
+        OPERATIONS.labels("duplicate").inc(duplicates)
+        OPERATIONS.labels("rejected").inc(len(errors))
+        return {
+            "received": len(job.items),
+            "accepted": accepted,
+            "duplicates": duplicates,
+            "rejected": len(errors),
+            "errors": errors,
+            "ledger": {"seq": seq, "hash": head_hash.hex()},
+            "received_at": iso_us(received_us),
+        }
+
+    def _record(
+        self,
+        org: str,
+        seq: int,
+        digest: bytes,
+        item: Decoded,
+        received_us: int,
+        found: Any,
+        view: BatchView,
+        w: Writes,
+    ) -> None:
+        op, occurred_us = item.op, item.occurred_us
+        late = received_us - occurred_us > LATE_AFTER_US
+        bet_seq = None
+        activity: str
+        if isinstance(op, Bet):
+            activity = op.game_type
+            view.new_bets[(org, op.operation_id)] = BetState(
+                seq, op.license, op.player_id, op.amount, activity, 0
+            )
+            self._count_player(org, occurred_us, activity, op.player_id, w)
+        elif isinstance(op, (Win, Refund)):
+            bet: BetState = found
+            activity, bet_seq = bet.activity, bet.seq
+            if isinstance(op, Refund):
+                bet.refunded += op.amount
+                w.refunds[(org, bet.seq)] = bet.refunded
+        else:
+            activity = found
+        view.new_ids[(org, op.operation_id)] = Prior(seq, item.canonical)
+        w.operations.append(
+            (
+                org,
+                seq,
+                op.operation_id,
+                _TYPE[type(op)],
+                occurred_us,
+                received_us,
+                op.license,
+                activity,
+                op.player_id,
+                op.amount,
+                bet_seq,
+                0,
+                late,
+                item.canonical,
+                digest,
+            )
+        )
+        income_tax = military_levy = 0
+        if isinstance(op, Win):
+            income_tax, military_levy = self.taxes.on_win(op.amount, occurred_us)
+            if op.amount >= self.settings.large_win_floor:
+                w.large_wins.append((org, seq, occurred_us, op.amount))
+        key = (org, occurred_us // HOUR_US, op.license, activity, _TYPE[type(op)])
+        rollup = w.hourly.get(key)
+        if rollup is None:
+            w.hourly[key] = [1, op.amount, int(late), income_tax, military_levy]
+        else:
+            rollup[0] += 1
+            rollup[1] += op.amount
+            rollup[2] += late
+            rollup[3] += income_tax
+            rollup[4] += military_levy
+
+    def _count_player(
+        self, org: str, occurred_us: int, activity: str, player: str, w: Writes
+    ) -> None:
+        day, month = self._kyiv_day_month(occurred_us // HOUR_US)
+        daily = (org, day, activity, player)
+        if daily in self.players_seen or daily in w.players_seen:
+            return
+        w.players_seen.add(daily)  # seen for good only once the commit succeeds (_merge)
+        w.players_daily.append(daily)
+        monthly = (org, month, activity, player)
+        if monthly not in self.players_seen and monthly not in w.players_seen:
+            w.players_seen.add(monthly)
+            w.players_monthly.append(monthly)
+
+    def _kyiv_day_month(self, hour: int) -> tuple[str, str]:
+        found = self.kyiv_hours.get(hour)
+        if found is None:
+            local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(KYIV).date()
+            found = (local.isoformat(), local.replace(day=1).isoformat())
+            if len(self.kyiv_hours) > 100_000:
+                self.kyiv_hours.clear()
+            self.kyiv_hours[hour] = found
+        return found
+
+    def _merge(self, view: BatchView, w: Writes, heads: dict[str, tuple[int, bytes]]) -> None:
+        for (org, operation_id), prior in view.new_ids.items():
+            self.ids.add(org, operation_id, prior.seq)
+        for (org, bet_id), bet in view.new_bets.items():
+            self.bets.put(org, bet_id, bet)
+        self.heads.update(heads)
+        if len(self.players_seen) > PLAYERS_SEEN_LIMIT:
+            self.players_seen.clear()  # only a shortcut: the tables ignore repeats anyway
+        self.players_seen |= w.players_seen
+
+
+_TYPE: dict[type, str] = {
+    Bet: "bet",
+    Win: "win",
+    Refund: "refund",
+    Deposit: "deposit",
+    Withdrawal: "withdrawal",
+}
+
+
+def _error(
+    index: int, operation_id: str | None, code: str, field_name: str | None, message: str
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"index": index, "operation_id": operation_id, "code": code}
+    if field_name:
+        error["field"] = field_name
+    error["message"] = message
+    return error
+
+
+def _rejected(index: int, operation_id: str, rejection: Rejection) -> dict[str, Any]:
+    return _error(index, operation_id, rejection.code, rejection.field, rejection.message)

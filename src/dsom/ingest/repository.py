@@ -1,0 +1,277 @@
+"""All SQL of data collection, on one raw DB-API connection owned by the writer thread.
+
+Where SQLite and PostgreSQL differ, the difference lives here: PostgreSQL gets
+operations by COPY, SQLite by `executemany` in key order; upserts are the same SQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from dsom.ingest.rules import StoredOp
+from dsom.ingest.state import IdIndex
+
+OPERATION_COLUMNS = (
+    "organizer",
+    "seq",
+    "operation_id",
+    "type",
+    "occurred_us",
+    "received_us",
+    "licence",
+    "activity",
+    "player_id",
+    "amount",
+    "bet_seq",
+    "refunded",
+    "late",
+    "canonical",
+    "hash",
+)
+
+
+@dataclass
+class Writes:
+    """Everything one group commit stores, in one transaction."""
+
+    operations: list[tuple[Any, ...]] = field(default_factory=list)
+    # (organizer, hour, licence, activity, type) -> [count, amount, late, income_tax, levy]
+    hourly: dict[tuple[str, int, str, str, str], list[int]] = field(default_factory=dict)
+    # (organizer, hour, code) -> count
+    rejections: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    # (organizer, hour) -> [requests, received, accepted, duplicates, rejected, last_received_us]
+    submissions: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    players_daily: list[tuple[str, str, str, str]] = field(default_factory=list)
+    players_monthly: list[tuple[str, str, str, str]] = field(default_factory=list)
+    refunds: dict[tuple[str, int], int] = field(default_factory=dict)  # bet -> refunded total
+    large_wins: list[tuple[str, int, int, int]] = field(default_factory=list)
+    players_seen: set[tuple[str, str, str, str]] = field(default_factory=set)
+
+
+class IngestStore:
+    """The writer's connection and the statements it runs."""
+
+    def __init__(self, engine: Engine, *, lock_timeout_s: float = 10.0) -> None:
+        self.engine = engine
+        self.lock_timeout_ms = int(lock_timeout_s * 1000)
+        self.postgres = engine.dialect.name == "postgresql"
+        self.p = "%s" if self.postgres else "?"
+        self._raw: Any = None
+
+    @property
+    def conn(self) -> Any:  # the driver's own connection: sqlite3 or psycopg
+        """The DB-API connection, opened on first use and after a failure."""
+        if self._raw is None:
+            raw = self.engine.raw_connection()
+            driver: Any = raw.driver_connection
+            cur = driver.cursor()
+            if self.postgres:
+                # A database that does not answer makes the batch fail (503), not hang.
+                cur.execute(f"SET lock_timeout = {self.lock_timeout_ms}")
+                cur.execute(f"SET statement_timeout = {self.lock_timeout_ms * 3}")
+            else:
+                cur.execute(f"PRAGMA busy_timeout = {self.lock_timeout_ms}")
+            driver.commit()
+            self._raw = raw
+        return self._raw.driver_connection
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self.p)
+
+    def close(self) -> None:
+        """Give the connection back (or drop it, after a failure)."""
+        if self._raw is not None:
+            try:
+                self._raw.close()
+            finally:
+                self._raw = None
+
+    def discard(self) -> None:
+        """Throw the connection away after an error: the next use opens a fresh one."""
+        if self._raw is not None:
+            with contextlib.suppress(Exception):  # it is being thrown away anyway
+                self._raw.invalidate()
+            self._raw = None
+
+    # --- start-up ---------------------------------------------------------------------
+
+    def ledger_heads(self) -> dict[str, tuple[int, bytes]]:
+        """Each organizer's last seq and hash."""
+        cur = self.conn.cursor()
+        cur.execute(
+            "SELECT o.organizer, o.seq, o.hash FROM operations o JOIN "
+            "(SELECT organizer, MAX(seq) AS seq FROM operations GROUP BY organizer) m "
+            "ON o.organizer = m.organizer AND o.seq = m.seq"
+        )
+        heads = {row[0]: (int(row[1]), bytes(row[2])) for row in cur.fetchall()}
+        self.conn.commit()
+        return heads
+
+    def load_ids(self, index: IdIndex, batch: int = 50_000) -> int:
+        """File every stored operation id in `index`; how many there were."""
+        count = 0
+        for rows in self._stream("SELECT organizer, seq, operation_id FROM operations", batch):
+            for organizer, seq, operation_id in rows:
+                index.add(organizer, operation_id, int(seq))
+            count += len(rows)
+        return count
+
+    def _stream(self, query: str, batch: int) -> Iterator[list[Any]]:
+        if self.postgres:
+            with self.conn.cursor(name="dsom_stream") as cur:
+                cur.itersize = batch
+                cur.execute(query)
+                while rows := cur.fetchmany(batch):
+                    yield rows
+        else:
+            cur = self.conn.cursor()
+            cur.execute(query)
+            while rows := cur.fetchmany(batch):
+                yield rows
+        self.conn.commit()
+
+    # --- reads during a batch ------------------------------------------------------------
+
+    def fetch(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], StoredOp]:
+        """Stored operations by (organizer, seq), for the rules."""
+        wanted = list(keys)
+        found: dict[tuple[str, int], StoredOp] = {}
+        if not wanted:
+            return found
+        cur = self.conn.cursor()
+        columns = (
+            "organizer, seq, operation_id, type, canonical, licence, player_id, amount, "
+            "activity, refunded"
+        )
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            where = " OR ".join(["(organizer = ? AND seq = ?)"] * len(chunk))
+            cur.execute(
+                self._sql(f"SELECT {columns} FROM operations WHERE {where}"),
+                [v for key in chunk for v in key],
+            )
+            for row in cur.fetchall():
+                found[(row[0], int(row[1]))] = StoredOp(
+                    row[2], row[3], bytes(row[4]), row[5], row[6], int(row[7]), row[8], int(row[9])
+                )
+        self.conn.commit()
+        return found
+
+    # --- the group commit -----------------------------------------------------------------
+
+    def write(self, w: Writes) -> None:
+        """Store one batch and commit it; on any error roll back and raise."""
+        conn = self.conn
+        try:
+            cur = conn.cursor()
+            if self.postgres:
+                self._copy_operations(cur, w.operations)
+            elif w.operations:
+                marks = ", ".join("?" * len(OPERATION_COLUMNS))
+                cur.executemany(
+                    f"INSERT INTO operations ({', '.join(OPERATION_COLUMNS)}) VALUES ({marks})",
+                    w.operations,
+                )
+            self._upserts(cur, w)
+            conn.commit()
+        except BaseException:
+            try:
+                conn.rollback()
+            finally:
+                self.discard()
+            raise
+
+    def _copy_operations(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        with cur.copy(f"COPY operations ({', '.join(OPERATION_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _upserts(self, cur: Any, w: Writes) -> None:
+        greatest = "GREATEST" if self.postgres else "MAX"
+        if w.hourly:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO operations_hourly (organizer, hour, licence, activity, type, count, "
+                    "amount, late, income_tax, military_levy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (organizer, hour, licence, activity, type) DO UPDATE SET "
+                    "count = operations_hourly.count + excluded.count, "
+                    "amount = operations_hourly.amount + excluded.amount, "
+                    "late = operations_hourly.late + excluded.late, "
+                    "income_tax = operations_hourly.income_tax + excluded.income_tax, "
+                    "military_levy = operations_hourly.military_levy + excluded.military_levy"
+                ),
+                [(*k, *v) for k, v in w.hourly.items()],
+            )
+        if w.rejections:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO rejections_hourly (organizer, hour, code, count) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (organizer, hour, code) DO UPDATE SET "
+                    "count = rejections_hourly.count + excluded.count"
+                ),
+                [(*k, v) for k, v in w.rejections.items()],
+            )
+        if w.submissions:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO submissions_hourly (organizer, hour, requests, received, accepted, "
+                    "duplicates, rejected, last_received_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (organizer, hour) DO UPDATE SET "
+                    "requests = submissions_hourly.requests + excluded.requests, "
+                    "received = submissions_hourly.received + excluded.received, "
+                    "accepted = submissions_hourly.accepted + excluded.accepted, "
+                    "duplicates = submissions_hourly.duplicates + excluded.duplicates, "
+                    "rejected = submissions_hourly.rejected + excluded.rejected, "
+                    f"last_received_us = {greatest}(submissions_hourly.last_received_us, "
+                    "excluded.last_received_us)"
+                ),
+                [(*k, *v) for k, v in w.submissions.items()],
+            )
+        for table, rows in (
+            ("players_daily", w.players_daily),
+            ("players_monthly", w.players_monthly),
+        ):
+            if rows:
+                period = "day" if table == "players_daily" else "month"
+                cur.executemany(
+                    self._sql(
+                        f"INSERT INTO {table} (organizer, {period}, activity, player_id) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+                    ),
+                    rows,
+                )
+        if w.refunds:
+            cur.executemany(
+                self._sql("UPDATE operations SET refunded = ? WHERE organizer = ? AND seq = ?"),
+                [(total, org, seq) for (org, seq), total in w.refunds.items()],
+            )
+        if w.large_wins:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO large_wins (organizer, seq, occurred_us, amount) VALUES (?, ?, ?, ?)"
+                ),
+                w.large_wins,
+            )
+
+    # --- reading back -----------------------------------------------------------------
+
+    def operation(self, organizer: str, seq: int) -> tuple[Any, ...] | None:
+        """(canonical, seq, hash, received_us, late) of one stored operation."""
+        cur = self.conn.cursor()
+        cur.execute(
+            self._sql(
+                "SELECT canonical, seq, hash, received_us, late FROM operations "
+                "WHERE organizer = ? AND seq = ?"
+            ),
+            (organizer, seq),
+        )
+        row = cur.fetchone()
+        self.conn.commit()
+        return tuple(row) if row else None
