@@ -27,6 +27,8 @@ keys_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(keys_app, name="keys")
+ledger_app = typer.Typer(help="The organizers' ledgers (protocol §4).", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
 console = Console(stderr=True)
 
 
@@ -299,6 +301,31 @@ def keys_list(
                 f"{row['id']}\t{row['organizer']}\t{state}\t{row['name']}\t"
                 f"last used {row['last_used_at'] or 'never'}\n"
             )
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    organizer: Annotated[str | None, typer.Option(help="only this organizer's chain")] = None,
+) -> None:
+    """Recompute the ledgers from the stored operations; exit 1 at the first bad entry."""
+    from dsom.ingest.verify import verify
+
+    started = time.monotonic()
+    with console.status("verifying the ledgers…") as status:
+
+        def step(org: str, done: int) -> None:
+            status.update(f"verifying the ledgers… {done:,} entries (organizer {org})")
+
+        checked, broken = verify(_migrated_engine(), organizer, step)
+    if broken is not None:
+        console.print(
+            f"[red]ledger broken[/red]: organizer {broken.organizer}, seq {broken.seq} "
+            f"(operation {broken.operation_id}): {broken.reason}"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"ledgers verified: {checked:,} entries match ({time.monotonic() - started:.1f} s)"
+    )
 
 
 def main() -> None:
