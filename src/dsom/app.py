@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()
-        ingest = IngestEngine(engine, settings)
+        ingest = IngestEngine(engine, settings, app.state.keys)
         app.state.ingest = ingest
         await ingest.start()
         try:

@@ -83,6 +83,12 @@ def serve(
     logs.configure(settings.log_level, settings.log_format)
     if migrate:
         upgrade(_engine())
+    if (workers or settings.workers) > 1:
+        _fail(
+            "the ingest engine keeps its state (ledger heads, operation ids, bets) in one "
+            "process: run one worker per database (see docs/ingest.md)",
+            2,
+        )
     host, port = host or settings.host, port or settings.port
     console.print(
         f"DSOM listening on [bold]http://{host}:{port}[/bold] "
@@ -326,6 +332,50 @@ def ledger_verify(
     console.print(
         f"ledgers verified: {checked:,} entries match ({time.monotonic() - started:.1f} s)"
     )
+
+
+@app.command()
+def simulate(
+    keys: Annotated[
+        Path, typer.Option(help="the keys file of the organizers to play (dsom seed-demo)")
+    ],
+    url: Annotated[str, typer.Option(help="the DSOM server")] = "http://127.0.0.1:8000",
+    rate: Annotated[
+        float, typer.Option(help="operations per second in all; 0: as fast as it takes", min=0)
+    ] = 1000,
+    duration: Annotated[float, typer.Option(help="seconds to run; 0: until Ctrl-C", min=0)] = 10,
+    batch: Annotated[int, typer.Option(help="operations per request", min=1, max=10_000)] = 100,
+    concurrency: Annotated[
+        int, typer.Option(help="requests under way at once", min=1, max=1024)
+    ] = 4,
+    seed: Annotated[int, typer.Option(help="the same seed plays the same traffic")] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the summary as JSON on stdout")
+    ] = False,
+) -> None:
+    """Play organizers sending realistic traffic; show progress, then a summary.
+
+    Exit 0 if every request was answered 200 and no operation was rejected, else 1.
+    """
+    from dsom.ingest.simulate import Options, SimulateError, load_keys
+    from dsom.ingest.simulate import simulate as run_simulation
+
+    options = Options(
+        url=url.rstrip("/"),
+        rate=rate,
+        duration=duration,
+        batch=batch,
+        concurrency=concurrency,
+        seed=seed,
+    )
+    try:
+        code = run_simulation(
+            load_keys(keys), options, console=console, out=Console(), as_json=as_json
+        )
+    except SimulateError as exc:
+        _fail(str(exc), 2)
+        return
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -56,7 +56,9 @@ async def organizer_key(request: Request) -> Principal:
     entry = keys.cached(secret)
     if entry is None:
         entry = await run_in_threadpool(keys.refresh, secret)
-    return KeyCache.judge(entry)
+    principal = KeyCache.judge(entry)
+    keys.note_use(principal.id)
+    return principal
 
 
 OrganizerKey = Annotated[Principal, Depends(organizer_key)]

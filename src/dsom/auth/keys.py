@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -105,7 +105,6 @@ class _Known:
     principal: Principal | None  # None: unknown or deactivated
     organizer_status: str
     checked: float
-    last_used_written: float
 
 
 class KeyCache:
@@ -116,6 +115,8 @@ class KeyCache:
         self.clock = clock
         self._known: dict[str, _Known] = {}
         self._lock = threading.Lock()
+        self._used: dict[str, datetime] = {}
+        self._written: dict[str, datetime] = {}
 
     def cached(self, secret: str) -> _Known | None:
         """The entry for a key if it was checked within the last second (no I/O)."""
@@ -125,12 +126,10 @@ class KeyCache:
         return None
 
     def refresh(self, secret: str) -> _Known:
-        """Read a key and its organizer's status from the database (blocking I/O)."""
+        """Read a key and its organizer's status from the database (blocking I/O, no write)."""
         digest = token_hash(secret)
         orgs = CURRENT["organizers"]
-        now = self.clock()
-        previous = self._known.get(digest)
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
             row = conn.execute(
                 select(
                     access_keys.c.id,
@@ -142,20 +141,8 @@ class KeyCache:
                 .join(orgs, orgs.c.edrpou == access_keys.c.organizer)
                 .where(access_keys.c.key_hash == digest)
             ).first()
-            written = previous.last_used_written if previous else 0.0
-            if (
-                row is not None
-                and row.deactivated_at is None
-                and (now - written > LAST_USED_RESOLUTION.total_seconds())
-            ):
-                conn.execute(
-                    update(access_keys)
-                    .where(access_keys.c.id == row.id)
-                    .values(last_used_at=utcnow())
-                )
-                written = now
         if row is None or row.deactivated_at is not None:
-            entry = _Known(None, "", now, written)
+            entry = _Known(None, "", self.clock())
         else:
             role = frozenset({Role.ORGANIZER_SYSTEM})
             principal = Principal(
@@ -166,10 +153,32 @@ class KeyCache:
                 permissions=permissions_of(role),
                 organizer=row.organizer,
             )
-            entry = _Known(principal, row.status, now, written)
+            entry = _Known(principal, row.status, self.clock())
         with self._lock:
             self._known[digest] = entry
         return entry
+
+    def note_use(self, key_id: str) -> None:
+        """Remember that a key was used now (written later, with a group commit)."""
+        self._used[key_id] = utcnow()
+
+    def due_last_used(self) -> list[tuple[str, datetime]]:
+        """Keys whose last use should be written now: at most once a minute each."""
+        due = []
+        for key_id, used in list(self._used.items()):
+            written = self._written.get(key_id)
+            if written is None or used - written >= LAST_USED_RESOLUTION:
+                due.append((key_id, used))
+                self._written[key_id] = used
+        return due
+
+    def write_last_used(self, conn: Connection) -> None:
+        """Write the due last-used times in `conn`'s transaction (for callers other than
+        the ingest engine, which writes them in its group commits)."""
+        for key_id, used in self.due_last_used():
+            conn.execute(
+                update(access_keys).where(access_keys.c.id == key_id).values(last_used_at=used)
+            )
 
     @staticmethod
     def judge(entry: _Known) -> Principal:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from prometheus_client import Counter, Histogram
 from sqlalchemy import Engine
 
+from dsom.auth.keys import KeyCache
 from dsom.ingest import ledger
 from dsom.ingest.repository import IngestStore, Writes
 from dsom.ingest.rules import LATE_AFTER_US, BatchView, Prior, Rejection, check
@@ -38,6 +39,7 @@ from dsom.ingest.schemas import (
 )
 from dsom.ingest.state import BetCache, BetState, IdIndex, RegistersIndex
 from dsom.ingest.taxes import TaxTable
+from dsom.kit.db import AFTER_WRITE
 from dsom.kit.errors import Unavailable
 from dsom.kit.settings import Settings
 from dsom.kit.time import KYIV
@@ -83,6 +85,22 @@ class Job:
     queued: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class Batch:
+    """Requests judged together and committed in one transaction."""
+
+    jobs: list[Job]
+    view: BatchView
+    writes: Writes
+    answers: list[dict[str, Any]]
+    size: int
+    judged: float = field(default_factory=time.monotonic)
+    commit: asyncio.Future[None] | None = None
+
+
+UNAVAILABLE = "the database is unavailable; nothing of this request was stored; retry shortly"
+
+
 def iso_us(us: int) -> str:
     """Epoch microseconds as RFC 3339 UTC with microseconds and a Z."""
     return (
@@ -95,10 +113,15 @@ def iso_us(us: int) -> str:
 class IngestEngine:
     """Checks and records operations; one per process, owning the in-memory state."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, keys: KeyCache | None = None) -> None:
         self.engine = engine
+        self.keys = keys
         self.settings = settings
         self.store = IngestStore(engine, lock_timeout_s=settings.ingest_lock_timeout_s)
+        self.reader = IngestStore(engine, lock_timeout_s=settings.ingest_lock_timeout_s)
+        self.register_writes = 0
+        self.register_writes_seen = -1
+        self.registers_read_at = 0.0
         self.registers = RegistersIndex()
         self.ids = IdIndex()
         self.bets = BetCache()
@@ -111,6 +134,7 @@ class IngestEngine:
         self.latencies: deque[float] = deque(maxlen=20_000)
         self.queue: asyncio.Queue[Job] = asyncio.Queue()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="dsom-writer")
+        self.reader_executor = ThreadPoolExecutor(1, thread_name_prefix="dsom-reader")
         self.task: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
         self.idle.set()
@@ -120,6 +144,7 @@ class IngestEngine:
     async def start(self) -> None:
         """Load the state from the database and start taking batches."""
         await self._in_writer(self._load)
+        AFTER_WRITE.append(self.note_register_write)
         self.task = asyncio.create_task(self._run(), name="dsom-ingest")
 
     async def stop(self) -> None:
@@ -133,7 +158,11 @@ class IngestEngine:
             if not job.future.done():
                 job.future.set_exception(Unavailable("DSOM is shutting down; retry shortly"))
         await self._in_writer(self.store.close)
+        await self._in_reader(self.reader.close)
         self.executor.shutdown(wait=True)
+        self.reader_executor.shutdown(wait=True)
+        if self.note_register_write in AFTER_WRITE:
+            AFTER_WRITE.remove(self.note_register_write)
 
     async def reload(self) -> None:
         """Forget the in-memory state and read it again (after the database was changed
@@ -147,8 +176,7 @@ class IngestEngine:
 
     def _load(self) -> None:
         started = time.monotonic()
-        with self.engine.begin() as conn:
-            self.registers.load(conn)
+        self._refresh_registers()
         self.heads = self.store.ledger_heads()
         count = self.store.load_ids(self.ids)
         log.info(
@@ -158,6 +186,9 @@ class IngestEngine:
 
     async def _in_writer(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def _in_reader(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.reader_executor, fn, *args)
 
     # --- taking requests -----------------------------------------------------------------
 
@@ -170,31 +201,70 @@ class IngestEngine:
         return answer
 
     async def _run(self) -> None:
+        """Judge batch N+1 while batch N commits; answer N only once its commit returned."""
+        inflight: Batch | None = None
         while True:
-            jobs = [await self.queue.get()]
-            self.idle.clear()
-            size = len(jobs[0].items)
-            while size < self.max_batch and not self.queue.empty():
-                job = self.queue.get_nowait()
-                jobs.append(job)
-                size += len(job.items)
+            if inflight is not None and self.queue.empty():
+                await self._finish(inflight)  # nothing to judge meanwhile
+                inflight = None
+                continue
+            jobs = await self._take()
+            batch: Batch | None
             try:
-                await self._process(jobs)
+                batch = await self._judge_batch(jobs, inflight)
             except asyncio.CancelledError:
                 self._fail(jobs, "DSOM is shutting down; retry shortly")
+                if inflight is not None:
+                    self._fail(inflight.jobs, "DSOM is shutting down; retry shortly")
                 raise
             except Exception:
-                log.exception(
-                    "group commit failed", extra={"requests": len(jobs), "operations": size}
+                log.exception("judging a batch failed", extra={"requests": len(jobs)})
+                self._fail(jobs, UNAVAILABLE)
+                continue
+            if inflight is not None and not await self._finish(inflight):
+                # This batch was judged on top of the one that failed: it fails too.
+                self._fail(batch.jobs, UNAVAILABLE)
+                batch = None
+            inflight = batch
+            if batch is not None:
+                batch.commit = asyncio.ensure_future(
+                    self._in_writer(self.store.write, batch.writes)
                 )
-                self._fail(
-                    jobs,
-                    "the database is unavailable; nothing of this request was "
-                    "stored; retry shortly",
-                )
-            finally:
-                if self.queue.empty():
-                    self.idle.set()
+
+    async def _take(self) -> list[Job]:
+        jobs = [await self.queue.get()]
+        self.idle.clear()
+        size = len(jobs[0].items)
+        while size < self.max_batch and not self.queue.empty():
+            job = self.queue.get_nowait()
+            jobs.append(job)
+            size += len(job.items)
+        return jobs
+
+    async def _finish(self, batch: Batch) -> bool:
+        """Wait for a batch's commit; then merge its effects and answer, or fail it."""
+        assert batch.commit is not None
+        try:
+            await batch.commit
+        except asyncio.CancelledError:
+            self._fail(batch.jobs, "DSOM is shutting down; retry shortly")
+            raise
+        except Exception:
+            log.exception(
+                "group commit failed", extra={"requests": len(batch.jobs), "operations": batch.size}
+            )
+            self._fail(batch.jobs, UNAVAILABLE)
+            return False
+        finally:
+            if self.queue.empty():
+                self.idle.set()
+        COMMIT_SECONDS.observe(time.monotonic() - batch.judged)
+        BATCH_OPERATIONS.observe(batch.size)
+        self._merge(batch.view)
+        for job, answer in zip(batch.jobs, batch.answers, strict=True):
+            if not job.future.done():
+                job.future.set_result(answer)
+        return True
 
     @staticmethod
     def _fail(jobs: list[Job], message: str) -> None:
@@ -204,47 +274,63 @@ class IngestEngine:
 
     # --- one batch --------------------------------------------------------------------------
 
-    async def _process(self, jobs: list[Job]) -> None:
-        await self._in_writer(self._refresh_registers)
+    async def _judge_batch(self, jobs: list[Job], inflight: Batch | None) -> Batch:
+        if self.registers_stale():
+            await self._in_reader(self._refresh_registers)
         wanted: list[tuple[str, str]] = []
         for job in jobs:
             for item in job.items:
                 if isinstance(item, Decoded):
-                    wanted.append((job.organizer, item.op.operation_id))
+                    op = item.op
+                    wanted.append((job.organizer, op.operation_id))
                     if (
-                        isinstance(item.op, (Win, Refund))
-                        and self.bets.get(job.organizer, item.op.bet_id) is None
+                        isinstance(op, (Win, Refund))
+                        and self.bets.get(job.organizer, op.bet_id) is None
                     ):
-                        wanted.append((job.organizer, item.op.bet_id))
+                        wanted.append((job.organizer, op.bet_id))
         candidates = self.ids.lookup(wanted)
-        stored = await self._in_writer(
-            self.store.fetch, {(org, seq) for (org, _), seqs in candidates.items() for seq in seqs}
+        keys = {(org, seq) for (org, _), seqs in candidates.items() for seq in seqs}
+        stored = await self._in_reader(self.reader.fetch, keys) if keys else {}
+        view = BatchView(
+            self.registers,
+            candidates,
+            self.bets,
+            stored,
+            self.window_us,
+            self.heads,
+            self.players_seen,
+            parent=inflight.view if inflight is not None else None,
         )
-        view = BatchView(self.registers, candidates, self.bets, stored, self.window_us)
         writes = Writes()
-        heads: dict[str, tuple[int, bytes]] = {}
-        answers = [self._judge(job, view, writes, heads) for job in jobs]
-        started = time.monotonic()
-        await self._in_writer(self.store.write, writes)
-        COMMIT_SECONDS.observe(time.monotonic() - started)
-        BATCH_OPERATIONS.observe(sum(len(j.items) for j in jobs))
-        self._merge(view, writes, heads)
-        for job, answer in zip(jobs, answers, strict=True):
-            if not job.future.done():
-                job.future.set_result(answer)
+        if self.keys is not None:
+            writes.keys_last_used = self.keys.due_last_used()
+        answers = [self._judge(job, view, writes) for job in jobs]
+        return Batch(jobs, view, writes, answers, sum(len(j.items) for j in jobs))
+
+    def registers_stale(self) -> bool:
+        """Whether the registers index may be behind: a write since, or a second passed."""
+        return (
+            self.register_writes != self.register_writes_seen
+            or time.monotonic() - self.registers_read_at >= 1.0
+        )
 
     def _refresh_registers(self) -> None:
+        writes = self.register_writes
         with self.engine.begin() as conn:
             self.registers.load(conn)
+        self.register_writes_seen = writes
+        self.registers_read_at = time.monotonic()
 
-    def _judge(
-        self, job: Job, view: BatchView, w: Writes, heads: dict[str, tuple[int, bytes]]
-    ) -> dict[str, Any]:
+    def note_register_write(self) -> None:
+        """Called after any write transaction commits (kit.db.AFTER_WRITE)."""
+        self.register_writes += 1
+
+    def _judge(self, job: Job, view: BatchView, w: Writes) -> dict[str, Any]:
         org, received_us = job.organizer, job.received_us
         accepted = duplicates = 0
         errors: list[dict[str, Any]] = []
         rejected_codes: dict[str, int] = {}
-        seq, head_hash = heads.get(org) or self.heads.get(org) or (0, ledger.genesis(org))
+        seq, head_hash = view.head(org) or (0, ledger.genesis(org))
         for index, item in enumerate(job.items):
             if isinstance(item, SchemaViolation):
                 errors.append(
@@ -266,7 +352,7 @@ class IngestEngine:
             head_hash = ledger.link(head_hash, item.canonical)
             self._record(org, seq, head_hash, item, received_us, found, view, w)
             accepted += 1
-        heads[org] = (seq, head_hash)
+        view.heads[org] = (seq, head_hash)
         hour = received_us // HOUR_US
         sub = w.submissions.setdefault((org, hour), [0, 0, 0, 0, 0, 0])
         sub[0] += 1
@@ -311,7 +397,7 @@ class IngestEngine:
             view.new_bets[(org, op.operation_id)] = BetState(
                 seq, op.license, op.player_id, op.amount, activity, 0
             )
-            self._count_player(org, occurred_us, activity, op.player_id, w)
+            self._count_player(org, occurred_us, activity, op.player_id, view, w)
         elif isinstance(op, (Win, Refund)):
             bet: BetState = found
             activity, bet_seq = bet.activity, bet.seq
@@ -357,18 +443,13 @@ class IngestEngine:
             rollup[4] += military_levy
 
     def _count_player(
-        self, org: str, occurred_us: int, activity: str, player: str, w: Writes
+        self, org: str, occurred_us: int, activity: str, player: str, view: BatchView, w: Writes
     ) -> None:
         day, month = self._kyiv_day_month(occurred_us // HOUR_US)
-        daily = (org, day, activity, player)
-        if daily in self.players_seen or daily in w.players_seen:
-            return
-        w.players_seen.add(daily)  # seen for good only once the commit succeeds (_merge)
-        w.players_daily.append(daily)
-        monthly = (org, month, activity, player)
-        if monthly not in self.players_seen and monthly not in w.players_seen:
-            w.players_seen.add(monthly)
-            w.players_monthly.append(monthly)
+        if view.new_player((org, day, activity, player)):
+            w.players_daily.append((org, day, activity, player))
+            if view.new_player((org, month, activity, player)):
+                w.players_monthly.append((org, month, activity, player))
 
     def _kyiv_day_month(self, hour: int) -> tuple[str, str]:
         found = self.kyiv_hours.get(hour)
@@ -380,15 +461,15 @@ class IngestEngine:
             self.kyiv_hours[hour] = found
         return found
 
-    def _merge(self, view: BatchView, w: Writes, heads: dict[str, tuple[int, bytes]]) -> None:
+    def _merge(self, view: BatchView) -> None:
         for (org, operation_id), prior in view.new_ids.items():
             self.ids.add(org, operation_id, prior.seq)
         for (org, bet_id), bet in view.new_bets.items():
             self.bets.put(org, bet_id, bet)
-        self.heads.update(heads)
+        self.heads.update(view.heads)
         if len(self.players_seen) > PLAYERS_SEEN_LIMIT:
             self.players_seen.clear()  # only a shortcut: the tables ignore repeats anyway
-        self.players_seen |= w.players_seen
+        self.players_seen |= view.players
 
 
 _TYPE: dict[type, str] = {

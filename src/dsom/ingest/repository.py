@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -51,6 +52,7 @@ class Writes:
     refunds: dict[tuple[str, int], int] = field(default_factory=dict)  # bet -> refunded total
     large_wins: list[tuple[str, int, int, int]] = field(default_factory=list)
     players_seen: set[tuple[str, str, str, str]] = field(default_factory=set)
+    keys_last_used: list[tuple[str, datetime]] = field(default_factory=list)  # (key id, when)
 
 
 class IngestStore:
@@ -169,6 +171,10 @@ class IngestStore:
         conn = self.conn
         try:
             cur = conn.cursor()
+            if not self.postgres:
+                # The driver runs in autocommit (kit/db.py): one explicit transaction, with
+                # the write lock taken up front, or every INSERT would be its own commit.
+                cur.execute("BEGIN IMMEDIATE")
             if self.postgres:
                 self._copy_operations(cur, w.operations)
             elif w.operations:
@@ -252,6 +258,11 @@ class IngestStore:
                 self._sql("UPDATE operations SET refunded = ? WHERE organizer = ? AND seq = ?"),
                 [(total, org, seq) for (org, seq), total in w.refunds.items()],
             )
+        if w.keys_last_used:
+            cur.executemany(
+                self._sql("UPDATE access_keys SET last_used_at = ? WHERE id = ?"),
+                [(self._instant(when), key_id) for key_id, when in w.keys_last_used],
+            )
         if w.large_wins:
             cur.executemany(
                 self._sql(
@@ -259,6 +270,12 @@ class IngestStore:
                 ),
                 w.large_wins,
             )
+
+    def _instant(self, value: datetime) -> Any:
+        """A datetime as the schema's UTCDateTime stores it on this database."""
+        if self.postgres:
+            return value
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     # --- reading back -----------------------------------------------------------------
 

@@ -56,7 +56,8 @@ class Prior:
 
 
 class BatchView:
-    """What the rules see during one batch: committed state, and the batch's own effects."""
+    """What the rules see during one batch: committed state, the effects of the batch still
+    being committed (`parent`), and this batch's own effects so far."""
 
     def __init__(
         self,
@@ -65,21 +66,32 @@ class BatchView:
         bets: BetCache,
         stored: Mapping[tuple[str, int], StoredOp],
         window_us: int,
+        heads: Mapping[str, tuple[int, bytes]],
+        players: set[tuple[str, str, str, str]],
+        parent: BatchView | None = None,
     ) -> None:
         self.registers = registers
         self.candidates = candidates
         self.bets = bets
         self.stored = stored
         self.window_us = window_us
+        self.committed_heads = heads
+        self.committed_players = players
+        self.parent = parent
         self.new_ids: dict[tuple[str, str], Prior] = {}
         self.new_bets: dict[tuple[str, str], BetState] = {}
+        self.heads: dict[str, tuple[int, bytes]] = {}
+        self.players: set[tuple[str, str, str, str]] = set()
 
     def prior(self, organizer: str, operation_id: str) -> Prior | None:
         """The operation accepted before under this id, if any."""
-        found = self.new_ids.get((organizer, operation_id))
+        key = (organizer, operation_id)
+        found = self.new_ids.get(key)
+        if found is None and self.parent is not None:
+            found = self.parent.new_ids.get(key)
         if found is not None:
             return found
-        for seq in self.candidates.get((organizer, operation_id), ()):
+        for seq in self.candidates.get(key, ()):
             row = self.stored.get((organizer, seq))
             if row is not None and row.operation_id == operation_id:
                 return Prior(seq, row.canonical)
@@ -91,27 +103,42 @@ class BatchView:
         found = self.new_bets.get(key)
         if found is not None:
             return found
-        cached = self.bets.get(organizer, bet_id)
-        if cached is None:
-            for seq in self.candidates.get((organizer, bet_id), ()):
+        known = self.parent.new_bets.get(key) if self.parent is not None else None
+        if known is None:
+            known = self.bets.get(organizer, bet_id)
+        if known is None:
+            for seq in self.candidates.get(key, ()):
                 row = self.stored.get((organizer, seq))
                 if row is not None and row.operation_id == bet_id and row.type == "bet":
-                    cached = BetState(
+                    known = BetState(
                         seq, row.licence, row.player_id, row.amount, row.activity, row.refunded
                     )
                     break
-        if cached is None:
+        if known is None:
             return None
         copy = BetState(
-            cached.seq,
-            cached.licence,
-            cached.player_id,
-            cached.amount,
-            cached.activity,
-            cached.refunded,
+            known.seq, known.licence, known.player_id, known.amount, known.activity, known.refunded
         )
         self.new_bets[key] = copy  # refunds in this batch change the copy, not the cache
         return copy
+
+    def head(self, organizer: str) -> tuple[int, bytes] | None:
+        """The organizer's ledger head as of this point of the batch (None: no entry yet)."""
+        found = self.heads.get(organizer)
+        if found is None and self.parent is not None:
+            found = self.parent.heads.get(organizer)
+        return found if found is not None else self.committed_heads.get(organizer)
+
+    def new_player(self, key: tuple[str, str, str, str]) -> bool:
+        """Whether this (organizer, period, activity, player) is new; remembers it if so."""
+        if (
+            key in self.players
+            or key in self.committed_players
+            or (self.parent is not None and key in self.parent.players)
+        ):
+            return False
+        self.players.add(key)
+        return True
 
 
 def check(

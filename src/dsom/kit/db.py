@@ -7,7 +7,7 @@ serves both. Where their SQL differs, the difference lives in repositories.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,14 +91,30 @@ def make_engine(url: str, *, sqlite_cache_mb: int = 256, **kwargs: Any) -> Engin
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A transaction that will write takes the lock up front (IMMEDIATE): under WAL a
+            # read-then-write transaction fails at once with SQLITE_BUSY if another writer
+            # committed in between, whereas IMMEDIATE waits its turn (busy_timeout).
+            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
-    with engine.begin() as conn:
-        yield conn
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes: committed when the block ends, rolled back if it raises.
+
+    On SQLite it takes the write lock when it begins, so it waits for the ingest
+    engine's group commits instead of failing; on PostgreSQL it is a plain transaction.
+    """
+    with engine.connect() as plain:
+        conn = plain.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            yield conn
+    for hook in AFTER_WRITE:
+        hook()
+
+
+# Called after every write_transaction commits (the ingest engine re-reads the registers).
+AFTER_WRITE: list[Callable[[], None]] = []

@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from dsom.auth.deps import DB, Official
+from dsom.kit.db import write_transaction
 from dsom.kit.errors import ValidationFailed
 from dsom.registers import service
 from dsom.registers.declarations import REGISTERS
@@ -164,7 +165,7 @@ def _add_routes(reg: Register) -> None:
     def create(principal: Official, engine: DB, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         principal.require(reg.write)  # 403 before any look at the body
         values, grounds = _values_and_grounds(body)
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             entry = service.create(conn, reg, principal, values, grounds)
         return service.public(reg, entry)
 
@@ -219,7 +220,7 @@ def _add_routes(reg: Register) -> None:
             raise ValidationFailed("the file is not UTF-8 text") from None
 
         def run() -> service.ImportResult:
-            with engine.begin() as conn:
+            with write_transaction(engine) as conn:
                 return service.import_csv(conn, reg, principal, text, grounds)
 
         result = await run_in_threadpool(run)
@@ -253,7 +254,7 @@ def _add_routes(reg: Register) -> None:
     ) -> dict[str, Any]:
         principal.require(reg.write)  # 403 before any look at the body
         values, grounds = _values_and_grounds(body)
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             return service.public(reg, service.update(conn, reg, principal, key, values, grounds))
 
     @router.post(
@@ -283,7 +284,7 @@ def _add_routes(reg: Register) -> None:
     ) -> dict[str, Any]:
         principal.require(reg.status_permission)
         grounds = service.Grounds.parse(body.get("grounds"))
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             entry = service.set_status(conn, reg, principal, key, body.get("status"), grounds)
             return service.public(reg, entry)
 

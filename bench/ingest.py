@@ -1,0 +1,257 @@
+"""Ingest throughput benchmark: `python bench/ingest.py [--db sqlite|postgres] [...]`.
+
+Starts a fresh DSOM server (`dsom serve`) on a fresh database, seeds the demo market,
+then drives `POST /api/v1/operations` with valid mixed traffic from every active
+organizer over N keep-alive connections for D seconds, and prints accepted operations
+per second (overall and per 10-second window) and answer latency percentiles.
+
+The load generator must cost little CPU, since it shares the machine with the server:
+request bodies are built before the clock starts, a few templates per organizer, and
+each send stamps a fresh fixed-width request token into every operation id with one
+`bytes.replace`, so every request is new and its wins and refunds still refer to the
+bets in the same body. Requests go out on raw asyncio sockets (HTTP/1.1 keep-alive).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+TOKEN = b"QQQQQQQQ"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    failures: dict[int, int] = field(default_factory=dict)
+    windows: dict[int, int] = field(default_factory=dict)  # 10-s window -> accepted
+
+
+def _usable(keys: dict[str, Any]) -> list[tuple[str, str, list[tuple[dict[str, Any], list[dict[str, str]]]]]]:
+    organizers = []
+    for org in keys["organizers"]:
+        if org["status"] != "active":
+            continue
+        licences = []
+        for lic in org["licenses"]:
+            channels = [c for c in lic["channels"] if c["status"] == "active"]
+            if lic["status"] == "active" and channels:
+                licences.append((lic, channels))
+        if licences:
+            organizers.append((org["code"], org["api_key"], licences))
+    return organizers
+
+
+def make_template(rnd: random.Random, code: str, licences: list[Any], size: int,
+                  occurred_at: str) -> bytes:
+    """One request body of `size` valid operations, ids carrying the TOKEN placeholder."""
+    token = TOKEN.decode()
+    ops: list[dict[str, Any]] = []
+    bets: list[dict[str, Any]] = []
+    for i in range(size):
+        lic, channels = rnd.choice(licences)
+        roll = rnd.random()
+        common = {"operation_id": f"{token}-{i}", "occurred_at": occurred_at,
+                  "license": lic["number"], "currency": "UAH"}
+        if bets and roll < 0.27:
+            bet = rnd.choice(bets)
+            kind = "refund" if roll < 0.02 and not bet.get("_refunded") else "win"
+            amount = bet["amount"] if kind == "refund" else bet["amount"] * rnd.randint(1, 5)
+            if kind == "refund":
+                bet["_refunded"] = True
+            ops.append({**common, "type": kind, "license": bet["license"],
+                        "player_id": bet["player_id"], "amount": amount,
+                        "bet_id": bet["operation_id"]})
+        elif roll < 0.45:
+            channel = rnd.choice(channels)
+            ops.append({**common, "type": rnd.choice(("deposit", "withdrawal")),
+                        "player_id": f"p{code}-{rnd.randint(1, 20000)}",
+                        "amount": rnd.randint(100, 2_000_000),
+                        "channel": {"kind": channel["kind"], "id": channel["id"]},
+                        "payment_method": rnd.choice(("card", "bank_transfer", "e_wallet"))})
+        else:
+            channel = rnd.choice(channels)
+            bet = {**common, "type": "bet", "player_id": f"p{code}-{rnd.randint(1, 20000)}",
+                   "amount": rnd.randint(100, 500_000), "game_type": lic["activity"],
+                   "channel": {"kind": channel["kind"], "id": channel["id"]}}
+            ops.append(bet)
+            bets.append(bet)
+    for op in ops:
+        op.pop("_refunded", None)
+    return json.dumps({"operations": ops}, separators=(",", ":")).encode()
+
+
+async def drive(host: str, port: int, bodies: list[tuple[bytes, bytes]], connections: int,
+                duration: float, ops_per_request: int) -> Results:
+    """Send the bodies round-robin on `connections` sockets for `duration` seconds."""
+    results = Results()
+    counter = iter(range(10**8))
+    start = time.perf_counter()
+    deadline = start + duration
+
+    async def worker(w: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        i = w
+        while time.perf_counter() < deadline:
+            key, template = bodies[i % len(bodies)]
+            i += connections
+            body = template.replace(TOKEN, b"%08d" % next(counter))
+            head = (b"POST /api/v1/operations HTTP/1.1\r\nHost: bench\r\n"
+                    b"Content-Type: application/json\r\nAuthorization: Bearer " + key +
+                    b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+            sent = time.perf_counter()
+            writer.write(head)
+            writer.write(body)
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            answer = await reader.readexactly(length)
+            done = time.perf_counter()
+            status = int(status_line.split()[1])
+            results.latencies.append(done - sent)
+            if status != 200:
+                results.failures[status] = results.failures.get(status, 0) + 1
+                continue
+            parsed = json.loads(answer)
+            results.accepted += parsed["accepted"]
+            results.rejected += parsed["rejected"]
+            results.duplicates += parsed["duplicates"]
+            window = int((done - start) // 10)
+            results.windows[window] = results.windows.get(window, 0) + parsed["accepted"]
+            if parsed["rejected"] and results.rejected == parsed["rejected"]:
+                print("first rejection:", parsed["errors"][0], file=sys.stderr)
+        writer.close()
+
+    await asyncio.gather(*(worker(w) for w in range(connections)))
+    results.elapsed = time.perf_counter() - start  # type: ignore[attr-defined]
+    return results
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _database(kind: str, workdir: Path) -> tuple[str, Any]:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir}/bench.db", None
+    import psycopg
+
+    admin_url = os.environ.get("DSOM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"dsom_bench_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    base = admin_url.rsplit("/", 1)[0]
+    return f"{base}/{name}", drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--organizers", type=int, default=50)
+    parser.add_argument("--ops-per-request", type=int, default=1000)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--templates", type=int, default=8, help="bodies per organizer")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="dsom-bench-"))
+    url, drop = _database(args.db, workdir)
+    env = {**os.environ, "DSOM_DATABASE_URL": url, "DSOM_LOG_LEVEL": "warning"}
+    subprocess.run([str(BIN / "dsom"), "seed-demo", "--organizers", str(args.organizers),
+                    "--keys-out", str(workdir / "keys.json")], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    keys = json.loads((workdir / "keys.json").read_text())
+    organizers = _usable(keys)
+    rnd = random.Random(7)
+    occurred_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    started = time.perf_counter()
+    bodies = [(key.encode(), make_template(rnd, code, licences, args.ops_per_request, occurred_at))
+              for _ in range(args.templates) for code, key, licences in organizers]
+    rnd.shuffle(bodies)
+    print(f"{len(organizers)} organizers, {len(bodies)} templates of {args.ops_per_request} "
+          f"operations ({sum(len(b) for _, b in bodies) / len(bodies) / args.ops_per_request:.0f} "
+          f"bytes an operation), built in {time.perf_counter() - started:.1f} s", flush=True)
+
+    port = _free_port()
+    server = subprocess.Popen([str(BIN / "dsom"), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=open(workdir / "server.log", "w"))
+    try:
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        try:
+            import uvloop
+
+            uvloop.install()
+        except ImportError:
+            pass
+        results = asyncio.run(drive("127.0.0.1", port, bodies, args.connections, args.duration,
+                                    args.ops_per_request))
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if drop is not None:
+            drop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    elapsed = results.elapsed  # type: ignore[attr-defined]
+    lat = sorted(results.latencies)
+    pct = lambda p: lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000  # noqa: E731
+    print(f"db={args.db} organizers={len(organizers)} ops/request={args.ops_per_request} "
+          f"connections={args.connections} duration={elapsed:.1f}s")
+    print(f"accepted {results.accepted:,} operations: {results.accepted / elapsed:,.0f} ops/s; "
+          f"rejected {results.rejected:,}, duplicates {results.duplicates:,}, "
+          f"non-200 answers {results.failures or 'none'}")
+    print(f"answer latency ms: p50 {pct(50):.1f}  p90 {pct(90):.1f}  p99 {pct(99):.1f}  "
+          f"max {lat[-1] * 1000:.1f}  (mean {statistics.fmean(lat) * 1000:.1f}, "
+          f"{len(lat)} requests)")
+    windows = [results.windows.get(w, 0) / 10 for w in range(int(elapsed // 10))]
+    if windows:
+        print("accepted ops/s by 10-s window: " + ", ".join(f"{w:,.0f}" for w in windows))
+        if len(windows) >= 2:
+            print(f"last window vs first: {(windows[-1] / windows[0] - 1) * 100:+.1f} %")
+
+
+if __name__ == "__main__":
+    main()
