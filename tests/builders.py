@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
+from dsom.auth.keys import create_key
 from dsom.auth.principal import SYSTEM
 from dsom.kit.codes import make_edrpou, make_rnokpp
 from dsom.registers import service
@@ -115,4 +117,162 @@ def make_equipment(
             "serial_number": f"SN{n:08d}",
             "certificate": f"UA.TR.{n}",
         },
+    )
+
+
+def make_mobile_app(
+    engine: Engine,
+    *,
+    organizer: str,
+    licence: str,
+    platform: str = "android",
+    store_id: str | None = None,
+) -> dict[str, Any]:
+    """A mobile application under an online licence."""
+    return _create(
+        engine,
+        "mobile_apps",
+        {
+            "organizer": organizer,
+            "licence": licence,
+            "platform": platform,
+            "store_id": store_id or f"ua.test.app{next(_serial)}",
+        },
+    )
+
+
+def make_key(engine: Engine, *, organizer: str) -> str:
+    """A new access key of `organizer`: its secret."""
+    with engine.begin() as conn:
+        return create_key(conn, organizer=organizer, name="test", created_by="test").secret
+
+
+# --- operations of the data-collection protocol ---------------------------------------------
+
+
+def rfc3339(value: datetime) -> str:
+    """An aware datetime as RFC 3339 in UTC, to microseconds, with a Z."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _op(kind: str, fields: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operation_id": f"{kind}-{next(_serial)}",
+        "type": kind,
+        "occurred_at": rfc3339(datetime.now(UTC)),
+        "license": "T-000000",
+        "player_id": "player-1",
+        "amount": 5000,
+        "currency": "UAH",
+        **fields,
+    }
+    op.update(overrides)
+    return op
+
+
+def channel(kind: str, key: str) -> dict[str, str]:
+    """A channel object of the protocol: a register entry's kind and id."""
+    return {"kind": kind, "id": key}
+
+
+def bet(**overrides: Any) -> dict[str, Any]:
+    """A bet of 50.00 UAH on online casino, occurred now (override anything)."""
+    return _op(
+        "bet",
+        {"game_type": "online_casino", "channel": channel("website", "WEB-000000")},
+        overrides,
+    )
+
+
+def win(on: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """A win on the bet `on` (its licence, player and id), occurred now."""
+    fields = {"bet_id": "bet-0"}
+    if on is not None:
+        fields = {
+            "bet_id": on["operation_id"],
+            "license": on["license"],
+            "player_id": on["player_id"],
+        }
+    return _op("win", fields, overrides)
+
+
+def refund(on: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """A refund of the whole stake of the bet `on`, occurred now."""
+    fields: dict[str, Any] = {"bet_id": "bet-0"}
+    if on is not None:
+        fields = {
+            "bet_id": on["operation_id"],
+            "license": on["license"],
+            "player_id": on["player_id"],
+            "amount": on["amount"],
+        }
+    return _op("refund", fields, overrides)
+
+
+def deposit(**overrides: Any) -> dict[str, Any]:
+    """A card deposit of 50.00 UAH, occurred now."""
+    fields = {"channel": channel("website", "WEB-000000"), "payment_method": "card"}
+    return _op("deposit", fields, overrides)
+
+
+def withdrawal(**overrides: Any) -> dict[str, Any]:
+    """A card withdrawal of 50.00 UAH, occurred now."""
+    fields = {"channel": channel("website", "WEB-000000"), "payment_method": "card"}
+    return _op("withdrawal", fields, overrides)
+
+
+@dataclass(frozen=True)
+class Market:
+    """One active organizer with its key, an online and a land-based licence and channels."""
+
+    organizer: str
+    key: str
+    online: str  # online_casino licence number
+    website: str
+    mobile_app: str
+    hall: str  # slot_hall licence number
+    establishment: str
+    equipment: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization headers with the organizer's access key."""
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def online_bet(self, **overrides: Any) -> dict[str, Any]:
+        """An online-casino bet on the website."""
+        fields = {"license": self.online, "channel": channel("website", self.website)}
+        return bet(**{**fields, **overrides})
+
+    def hall_bet(self, **overrides: Any) -> dict[str, Any]:
+        """A slot-hall bet on the piece of equipment."""
+        fields = {
+            "license": self.hall,
+            "game_type": "slot_hall",
+            "channel": channel("equipment", self.equipment),
+        }
+        return bet(**{**fields, **overrides})
+
+    def online_deposit(self, **overrides: Any) -> dict[str, Any]:
+        """A deposit on the website."""
+        fields = {"license": self.online, "channel": channel("website", self.website)}
+        return deposit(**{**fields, **overrides})
+
+
+def make_market(engine: Engine, *, code: str | None = None) -> Market:
+    """An organizer with an online-casino licence (website, app) and a slot-hall licence
+    (establishment, equipment), all active, and an access key."""
+    org = make_organizer(engine, code=code)["edrpou"]
+    online = make_licence(engine, organizer=org, activity="online_casino")["number"]
+    hall = make_licence(engine, organizer=org, activity="slot_hall")["number"]
+    establishment = make_establishment(engine, organizer=org, licence=hall)["id"]
+    return Market(
+        organizer=org,
+        key=make_key(engine, organizer=org),
+        online=online,
+        website=make_website(engine, organizer=org, licence=online)["id"],
+        mobile_app=make_mobile_app(engine, organizer=org, licence=online)["id"],
+        hall=hall,
+        establishment=establishment,
+        equipment=make_equipment(engine, organizer=org, establishment=establishment)["id"],
     )

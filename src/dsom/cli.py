@@ -99,7 +99,7 @@ def serve(
         factory=True,
         host=host,
         port=port,
-        workers=workers or settings.workers,
+        workers=1,
         log_level=settings.log_level,
         access_log=False,
     )
