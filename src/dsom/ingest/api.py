@@ -29,6 +29,7 @@ from dsom.kit.errors import DomainError, NotFound
 router = APIRouter(prefix="/api/v1", tags=["data collection"])
 MAX_BODY = 16 * 1024 * 1024
 MAX_OPERATIONS = 10_000
+MAX_SEQ = 2**62  # beyond any ledger, and within every database's integers
 _encode = msgspec.json.Encoder().encode
 
 
@@ -287,6 +288,8 @@ async def ledger_entry(seq: int, principal: OrganizerKey, engine: DB) -> dict[st
     """`{"seq", "operation_id", "prev_hash", "hash"}` of one entry of this organizer's chain."""
     org = principal.organizer
     assert org is not None
+    if not 1 <= seq <= MAX_SEQ:
+        raise NotFound(f"no ledger entry {seq} of this organizer")
 
     def read() -> dict[str, Any] | None:
         with engine.connect() as conn:

@@ -230,7 +230,7 @@ def _check_channel(view: BatchView, organizer: str, op: Any, us: int) -> Rejecti
         return _no(
             "channel_inactive",
             "channel",
-            f"the establishment {version.parent} of {what} {key} was "
+            f"establishment {version.parent}, where {what} {key} stands, was "
             f"{establishment.at(us).status} at {op.occurred_at}",
         )
     return None

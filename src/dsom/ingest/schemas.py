@@ -15,8 +15,12 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType
 
+# `(?!\n)`: msgspec matches with Python's re.search, where `$` also matches before a final
+# newline, so "op-1\n" would pass; the lookahead keeps the spec's meaning (and is valid
+# ECMA-262 for the OpenAPI document, where it changes nothing).
 OperationId = Annotated[
-    str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", description="1–64 characters")
+    str,
+    Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$(?!\n)", description="1–64 characters"),
 ]
 LicenceNumber = Annotated[str, Meta(min_length=1, max_length=64)]
 PlayerId = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -116,7 +120,14 @@ def decode_envelope(body: bytes) -> list[Raw]:
     """The raw operations of a request body, or InvalidBody."""
     try:
         operations = _envelope.decode(body).operations
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        if not body.isascii():
+            body.decode()  # JSON is UTF-8; the raw elements' strings are not checked yet
+    except (
+        msgspec.ValidationError,
+        msgspec.DecodeError,
+        UnicodeDecodeError,
+        RecursionError,  # nested deeper than msgspec goes: not a body we can read
+    ) as exc:
         raise InvalidBody(f'the body must be JSON {{"operations": [...]}}: {exc}') from None
     if not operations:
         raise InvalidBody("`operations` is empty: send 1 to 10,000 operations")

@@ -15,6 +15,7 @@ import json
 import math
 import secrets
 import signal
+import socket
 import time
 from collections import Counter, deque
 from collections.abc import Mapping
@@ -38,7 +39,7 @@ from dsom.kit.time import utcnow
 OPERATIONS = "/api/v1/operations"
 LEDGER = "/api/v1/ledger"
 TYPES = ("bet", "win", "refund", "deposit", "withdrawal")
-SAMPLES = 5  # rejection messages kept for the summary
+SAMPLES = 8  # rejection codes whose first message the summary shows
 REFRESH = 0.25  # seconds between redraws of the live line
 PLAIN_EVERY = 5.0  # seconds between progress lines when not on a terminal
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -75,8 +76,9 @@ class Totals:
     rejected: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
     rejections: Counter[str] = field(default_factory=Counter)
-    samples: list[str] = field(default_factory=list)
+    samples: dict[str, str] = field(default_factory=dict)  # code: its first rejection
     http_errors: Counter[str] = field(default_factory=Counter)  # "503 unavailable": times
+    error_messages: dict[str, str] = field(default_factory=dict)  # the first of each kind
     problems: list[str] = field(default_factory=list)  # what stopped an organizer or the run
     latencies: list[float] = field(default_factory=list)  # seconds, per request answered 200
     resent: int = 0  # requests sent again at once after the server dropped the connection
@@ -169,18 +171,19 @@ class Simulation:
         self.in_flight = 0
         self.started = time.monotonic()
         self.stopping_since: float | None = None
-        self.reason = ""
         self.pacer = _Pacer(options.rate) if options.rate > 0 else None
         # Made outside the loop: since Python 3.10 they bind to the loop that first uses them.
         self._stop = asyncio.Event()
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
+        self._main: asyncio.Task[Any] | None = None
 
     # --- running ------------------------------------------------------------------------
 
     async def run(self) -> Totals:
         """Check the keys, play until the duration is over or Ctrl-C; the totals."""
         loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
         try:
             loop.add_signal_handler(signal.SIGINT, self._interrupt)
             handles_sigint = True
@@ -206,7 +209,7 @@ class Simulation:
                         f"{self.options.url} did not answer the check of the keys "
                         f"within {CHECK_WITHIN:g} s"
                     )
-                    self._halt("the server is not answering")
+                    self._halt()
                 if self.playing and not self._stop.is_set():
                     await self._play()
         finally:
@@ -245,7 +248,7 @@ class Simulation:
             self._queue.put_nowait(code)
         duration = self.options.duration
         loop = asyncio.get_running_loop()
-        timer = loop.call_later(duration, self._halt, "") if duration else None
+        timer = loop.call_later(duration, self._halt) if duration else None
         self._workers = [
             asyncio.create_task(self._worker()) for _ in range(self.options.concurrency)
         ]
@@ -265,11 +268,10 @@ class Simulation:
             display.cancel()
             await asyncio.gather(display, return_exceptions=True)
 
-    def _halt(self, reason: str) -> None:
+    def _halt(self) -> None:
         """Send nothing more; the requests under way finish."""
         if self._stop.is_set():
             return
-        self.reason = self.reason or reason
         self.stopping_since = time.monotonic()
         self._stop.set()
         for _ in range(self.options.concurrency):
@@ -280,9 +282,11 @@ class Simulation:
         if self._stop.is_set():
             for task in self._workers:
                 task.cancel()
+            if not self._workers and self._main is not None:  # still checking the keys
+                self._main.cancel()
             return
         self.totals.interrupted = True
-        self._halt("interrupted")
+        self._halt()
 
     async def _worker(self) -> None:
         while True:
@@ -294,7 +298,7 @@ class Simulation:
                 keep = await self._send_batch(code)
             except Exception as exc:  # a bug here must not pass for a quiet organizer
                 self._problem(f"organizer {code}: unexpected {type(exc).__name__}: {exc}")
-                self._halt("an unexpected error")
+                self._halt()
                 raise
             finally:
                 if keep and not self._stop.is_set():
@@ -311,6 +315,9 @@ class Simulation:
         self.in_flight += 1
         try:
             got = await self._request("POST", OPERATIONS, code, body)
+        except asyncio.CancelledError:  # Ctrl-C twice: this one is left unanswered
+            self.totals.abandoned += 1
+            raise
         finally:
             self.in_flight -= 1
         if got is None:  # the run stopped while this request waited to be sent again
@@ -329,7 +336,7 @@ class Simulation:
         if response.status_code < 500:  # what we send is wrong: sending more will not help
             code_, message = _error_of(response)
             self._problem(f"HTTP {response.status_code} {code_}: {message}")
-            self._halt(f"the server answered HTTP {response.status_code}")
+            self._halt()
             return False
         return not await self._stopped_within(1.0)
 
@@ -354,10 +361,10 @@ class Simulation:
                     dropped_once = True
                     self.totals.resent += 1
                     continue
-                self.totals.http_errors[_transport_label(exc)] += 1
+                self._note(_transport_label(exc), str(exc) or type(exc).__name__)
                 if not self.reached:
                     self._problem(self._unreachable(exc))
-                    self._halt("the server cannot be reached")
+                    self._halt()
                     return None
                 if await self._stopped_within(pause):
                     return None
@@ -393,20 +400,26 @@ class Simulation:
         totals.rejected += int(answer.get("rejected", 0))
         totals.by_type.update(op["type"] for op in ops)
         for error in answer.get("errors") or ():
-            totals.rejections[str(error.get("code"))] += 1
-            if len(totals.samples) < SAMPLES:
+            code = str(error.get("code"))
+            totals.rejections[code] += 1
+            if code not in totals.samples and len(totals.samples) < SAMPLES:
                 index = error.get("index")
                 op = ops[index] if isinstance(index, int) and 0 <= index < len(ops) else {}
-                totals.samples.append(
-                    f"{error.get('code')}: {op.get('type', 'operation')} "
-                    f"{error.get('operation_id')}: {error.get('message')}"
+                totals.samples[code] = (
+                    f"{op.get('type', 'operation')} {error.get('operation_id')}"
+                    f"{' (' + error['field'] + ')' if error.get('field') else ''}: "
+                    f"{error.get('message')}"
                 )
         totals.latencies.append(latency)
         self.recent.append(latency)
 
     def _note_error(self, response: httpx.Response) -> None:
-        code, _ = _error_of(response)
-        self.totals.http_errors[f"{response.status_code} {code}"] += 1
+        code, message = _error_of(response)
+        self._note(f"{response.status_code} {code}", message)
+
+    def _note(self, label: str, message: str) -> None:
+        self.totals.http_errors[label] += 1
+        self.totals.error_messages.setdefault(label, message)
 
     def _refused(self, code: str, response: httpx.Response) -> None:
         """An organizer whose key the server refuses: say why, and play it no more."""
@@ -417,20 +430,22 @@ class Simulation:
                 f"{self.options.url}{LEDGER} answered HTTP {response.status_code} {error}: "
                 f"{message}. Is {self.options.url} a DSOM server?"
             )
-            self._halt("the server is not answering as DSOM does")
+            self._halt()
             return
         self._note_error(response)
         hint = (
-            "the key is unknown or deactivated: is the keys file from the seeding of this "
-            "server's database?"
+            "is the keys file from the seeding of this server's database?"
             if response.status_code == 401
-            else "the organizer is not active in the registers"
+            else "the keys file says active, the registers do not"
         )
-        self._problem(f"organizer {code}: HTTP {response.status_code} {error}: {message} ({hint})")
+        self._problem(
+            f"organizer {code} ({self.traffic.names.get(code, code)}) plays no more: "
+            f"HTTP {response.status_code} {error}: {message} ({hint})"
+        )
         if code in self.playing:
             self.playing.remove(code)
         if not self.playing:
-            self._halt("no organizer's key is accepted")
+            self._halt()
 
     def _problem(self, message: str) -> None:
         if message not in self.totals.problems:
@@ -438,9 +453,8 @@ class Simulation:
 
     def _unreachable(self, exc: httpx.TransportError) -> str:
         url = self.options.url
-        what = _transport_label(exc)
         return (
-            f"cannot reach DSOM at {url} ({what}: {exc or type(exc).__name__}). "
+            f"cannot reach DSOM at {url} ({_transport_label(exc)}). "
             "Is the server running? Start it with `dsom serve`, or point --url at it."
         )
 
@@ -546,7 +560,7 @@ def simulate(
     simulation = Simulation(traffic, options, console=console, transport=transport)
     try:
         totals = asyncio.run(simulation.run())
-    except KeyboardInterrupt:  # pragma: no cover - where SIGINT has no asyncio handler
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C twice, or no asyncio handler
         totals = simulation.totals
         totals.interrupted = True
         totals.elapsed = time.monotonic() - simulation.started
@@ -589,6 +603,9 @@ def _skipped(traffic: Traffic) -> str:
 def summary(totals: Totals, traffic: Traffic, options: Options) -> RenderableType:
     """The summary table, and the rejections and problems if there are any."""
     t = totals
+    problems = [Text.assemble(("problem: ", "bold red"), problem) for problem in t.problems]
+    if not t.sent and problems:  # it never started: the problem is the whole story
+        return Group(*problems, Text("✗ nothing was sent", "bold red"))
     seconds = max(t.elapsed, 1e-9)
     table = Table(
         title="dsom simulate: summary",
@@ -605,7 +622,8 @@ def summary(totals: Totals, traffic: Traffic, options: Options) -> RenderableTyp
     rate = f"at most {options.rate:,.0f} operations/s" if options.rate else "no rate limit"
     table.add_row(
         "organizers",
-        f"{len(traffic.organizers)} through {options.url}: {options.concurrency} requests at "
+        f"{len(traffic.organizers)} through {options.url}: "
+        f"{min(options.concurrency, len(traffic.organizers))} requests at "
         f"a time, {options.batch} operations each, {rate}",
     )
     answered = f"{t.requests:,} answered 200"
@@ -620,36 +638,53 @@ def summary(totals: Totals, traffic: Traffic, options: Options) -> RenderableTyp
     table.add_row("accepted/s", f"[bold]{t.accepted / seconds:,.1f}[/bold]")
     table.add_row("duplicates", f"[yellow]{t.duplicates:,}[/yellow]" if t.duplicates else "0")
     table.add_row("rejected", f"[bold red]{t.rejected:,}[/bold red]" if t.rejected else "0")
-    errors = ", ".join(f"{k} ×{v}" for k, v in sorted(t.http_errors.items()))
-    table.add_row("HTTP errors", f"[bold red]{errors}[/bold red]" if errors else "none")
+    errors = Text()
+    for label, n in sorted(t.http_errors.items()):
+        errors.append("\n" if errors else "").append(f"{label} ×{n}", "bold red")
+        if label.startswith(("429", "503")) or label in ("connection dropped", "timeout"):
+            errors.append(" (sent again)", "dim")
+        errors.append(f": {t.error_messages.get(label, '')}")
+    table.add_row("HTTP errors", errors if t.http_errors else "none")
     lat = t.latency_ms()
     table.add_row(
         "latency",
         "  ".join(f"{name} {_ms(value)}" for name, value in lat.items()) if t.latencies else "–",
     )
     parts: list[RenderableType] = [table]
-    if t.rejections:
-        rejections = Table(
-            title="rejected operations by code (a valid run has none)",
-            title_justify="left",
-            title_style="bold red",
-            box=box.SIMPLE_HEAD,
+    if (
+        options.rate
+        and t.requests
+        and not t.interrupted
+        and t.accepted < 0.9 * options.rate * seconds
+    ):
+        parts.append(
+            Text(
+                f"note: below --rate {options.rate:g}: the requests under way waited for the "
+                "server; more --concurrency or a larger --batch sends more at once",
+                "yellow",
+            )
         )
-        rejections.add_column("code", style="red")
+    if t.rejections:
+        parts.append(Text("rejected operations by code: a valid run has none", style="bold red"))
+        rejections = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
+        rejections.add_column("code", style="red", no_wrap=True)
         rejections.add_column("operations", justify="right")
+        rejections.add_column("the first one")
         for code, n in t.rejections.most_common():
-            rejections.add_row(code, f"{n:,}")
+            rejections.add_row(code, f"{n:,}", t.samples.get(code, ""))
         parts.append(rejections)
-        parts.append(Text("first rejections:", style="bold"))
-        parts.extend(Text(f"  {sample}") for sample in t.samples)
-    for problem in t.problems:
-        parts.append(Text.assemble(("problem: ", "bold red"), problem))
+    parts.extend(problems)
     if t.ok:
         parts.append(Text("✓ every request answered 200, every operation accepted", "bold green"))
-    elif t.requests or t.problems or t.http_errors:
-        parts.append(Text("✗ not a clean run: see above", "bold red"))
     else:
-        parts.append(Text("✗ nothing was sent", "bold red"))
+        faults = [
+            f"{t.rejected:,} operations rejected" if t.rejected else "",
+            f"{t.http_errors.total():,} answers other than 200" if t.http_errors else "",
+            f"{t.abandoned:,} requests unanswered" if t.abandoned else "",
+            f"{len(t.problems)} problem(s) above" if t.problems else "",
+            "" if t.requests else "nothing was sent",
+        ]
+        parts.append(Text(f"✗ not a clean run: {', '.join(f for f in faults if f)}", "bold red"))
     return Group(*parts)
 
 
@@ -673,6 +708,7 @@ def summary_json(totals: Totals, traffic: Traffic, options: Options, run_id: str
         "rejections": dict(t.rejections.most_common()),
         "first_rejections": t.samples,
         "http_errors": dict(sorted(t.http_errors.items())),
+        "http_error_messages": t.error_messages,
         "resent": t.resent,
         "abandoned": t.abandoned,
         "problems": t.problems,
@@ -720,10 +756,18 @@ def _retry_after(response: httpx.Response) -> float:
 
 
 def _transport_label(exc: httpx.TransportError) -> str:
+    """A few words for what went wrong on the wire."""
     if isinstance(exc, httpx.ConnectTimeout):
         return "connect timeout"
     if isinstance(exc, httpx.ConnectError):
-        return "connection refused" if "refused" in str(exc).lower() else "cannot connect"
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+                return "connection refused"
+            if isinstance(cause, socket.gaierror):
+                return "unknown host"
+            cause = cause.__cause__ or cause.__context__
+        return "cannot connect"
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     return "connection dropped"

@@ -29,6 +29,9 @@ from dsom.registers.declarations import CHANNEL_REGISTERS, LICENCES
 from dsom.registers.models import HISTORY
 
 FOREVER = 2**62
+# How much older than the newest change a change may be and still commit after it: a
+# register write transaction (an import included) is expected to commit within this.
+COMMIT_MARGIN = timedelta(minutes=10)
 NEVER = -(2**62)
 
 
@@ -98,7 +101,7 @@ class RegistersIndex:
     def __init__(self) -> None:
         self.licences: dict[str, Timeline[LicenceVersion]] = {}
         self.channels: dict[tuple[str, str], Timeline[ChannelVersion]] = {}
-        self.seen: dict[str, datetime | None] = {}
+        self.seen: dict[str, tuple[int, datetime | None]] = {}
 
     def load(self, conn: Connection) -> bool:
         """Read what changed since the last load (everything the first time); True if any."""
@@ -108,16 +111,25 @@ class RegistersIndex:
         return changed
 
     def _changed_rows(self, conn: Connection, table_name: str, key: str) -> list[Any]:
+        """Every version of each entry that changed since the last look.
+
+        `recorded_at` is stamped before a transaction commits, so a change can become
+        visible after a later-stamped one (PostgreSQL runs writers side by side). So a
+        change is noticed by the (count, latest stamp) pair, and every entry stamped
+        within COMMIT_MARGIN before the newest stamp seen is read again.
+        """
         table = HISTORY[table_name]
-        since = self.seen.get(table_name)
-        latest = conn.execute(select(func.max(table.c.recorded_at))).scalar()
-        if latest is None or latest == since:
+        count, latest = conn.execute(select(func.count(), func.max(table.c.recorded_at))).one()
+        mark = (int(count), latest)
+        previous = self.seen.get(table_name)
+        if latest is None or mark == previous:
             return []
         stmt = select(table)
-        if since is not None:
+        if previous is not None and previous[1] is not None:
+            since = previous[1] - COMMIT_MARGIN
             keys = select(table.c[key]).where(table.c.recorded_at > since).distinct()
             stmt = stmt.where(table.c[key].in_(keys))
-        self.seen[table_name] = latest
+        self.seen[table_name] = mark
         return list(conn.execute(stmt.order_by(table.c[key], table.c.version)).mappings())
 
     def _load_licences(self, conn: Connection) -> bool:

@@ -39,7 +39,6 @@ from dsom.kit.time import utcnow
 
 ONLINE_KINDS = ("website", "mobile_app")
 LAND_KINDS = ("establishment", "equipment")
-ACTIVITIES = ("casino_establishment", "online_casino", "bookmaking", "slot_hall", "online_poker")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,39}$")
 MAX_AMOUNT = 10_000_000_000_000
 TABLE = 4096  # amounts are drawn from tables of this many quantiles: one draw, no maths
