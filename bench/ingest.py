@@ -44,9 +44,13 @@ class Results:
     duplicates: int = 0
     failures: dict[int, int] = field(default_factory=dict)
     windows: dict[int, int] = field(default_factory=dict)  # 10-s window -> accepted
+    elapsed: float = 0.0
 
 
-def _usable(keys: dict[str, Any]) -> list[tuple[str, str, list[tuple[dict[str, Any], list[dict[str, str]]]]]]:
+Licences = list[tuple[dict[str, Any], list[dict[str, str]]]]
+
+
+def _usable(keys: dict[str, Any]) -> list[tuple[str, str, Licences]]:
     organizers = []
     for org in keys["organizers"]:
         if org["status"] != "active":
@@ -61,8 +65,9 @@ def _usable(keys: dict[str, Any]) -> list[tuple[str, str, list[tuple[dict[str, A
     return organizers
 
 
-def make_template(rnd: random.Random, code: str, licences: list[Any], size: int,
-                  occurred_at: str) -> bytes:
+def make_template(
+    rnd: random.Random, code: str, licences: list[Any], size: int, occurred_at: str
+) -> bytes:
     """One request body of `size` valid operations, ids carrying the TOKEN placeholder."""
     token = TOKEN.decode()
     ops: list[dict[str, Any]] = []
@@ -70,29 +75,50 @@ def make_template(rnd: random.Random, code: str, licences: list[Any], size: int,
     for i in range(size):
         lic, channels = rnd.choice(licences)
         roll = rnd.random()
-        common = {"operation_id": f"{token}-{i}", "occurred_at": occurred_at,
-                  "license": lic["number"], "currency": "UAH"}
+        common = {
+            "operation_id": f"{token}-{i}",
+            "occurred_at": occurred_at,
+            "license": lic["number"],
+            "currency": "UAH",
+        }
         if bets and roll < 0.27:
             bet = rnd.choice(bets)
             kind = "refund" if roll < 0.02 and not bet.get("_refunded") else "win"
             amount = bet["amount"] if kind == "refund" else bet["amount"] * rnd.randint(1, 5)
             if kind == "refund":
                 bet["_refunded"] = True
-            ops.append({**common, "type": kind, "license": bet["license"],
-                        "player_id": bet["player_id"], "amount": amount,
-                        "bet_id": bet["operation_id"]})
+            ops.append(
+                {
+                    **common,
+                    "type": kind,
+                    "license": bet["license"],
+                    "player_id": bet["player_id"],
+                    "amount": amount,
+                    "bet_id": bet["operation_id"],
+                }
+            )
         elif roll < 0.45:
             channel = rnd.choice(channels)
-            ops.append({**common, "type": rnd.choice(("deposit", "withdrawal")),
-                        "player_id": f"p{code}-{rnd.randint(1, 20000)}",
-                        "amount": rnd.randint(100, 2_000_000),
-                        "channel": {"kind": channel["kind"], "id": channel["id"]},
-                        "payment_method": rnd.choice(("card", "bank_transfer", "e_wallet"))})
+            ops.append(
+                {
+                    **common,
+                    "type": rnd.choice(("deposit", "withdrawal")),
+                    "player_id": f"p{code}-{rnd.randint(1, 20000)}",
+                    "amount": rnd.randint(100, 2_000_000),
+                    "channel": {"kind": channel["kind"], "id": channel["id"]},
+                    "payment_method": rnd.choice(("card", "bank_transfer", "e_wallet")),
+                }
+            )
         else:
             channel = rnd.choice(channels)
-            bet = {**common, "type": "bet", "player_id": f"p{code}-{rnd.randint(1, 20000)}",
-                   "amount": rnd.randint(100, 500_000), "game_type": lic["activity"],
-                   "channel": {"kind": channel["kind"], "id": channel["id"]}}
+            bet = {
+                **common,
+                "type": "bet",
+                "player_id": f"p{code}-{rnd.randint(1, 20000)}",
+                "amount": rnd.randint(100, 500_000),
+                "game_type": lic["activity"],
+                "channel": {"kind": channel["kind"], "id": channel["id"]},
+            }
             ops.append(bet)
             bets.append(bet)
     for op in ops:
@@ -100,8 +126,13 @@ def make_template(rnd: random.Random, code: str, licences: list[Any], size: int,
     return json.dumps({"operations": ops}, separators=(",", ":")).encode()
 
 
-async def drive(host: str, port: int, bodies: list[tuple[bytes, bytes]], connections: int,
-                duration: float, ops_per_request: int) -> Results:
+async def drive(
+    host: str,
+    port: int,
+    bodies: list[tuple[bytes, bytes]],
+    connections: int,
+    duration: float,
+) -> Results:
     """Send the bodies round-robin on `connections` sockets for `duration` seconds."""
     results = Results()
     counter = iter(range(10**8))
@@ -115,9 +146,14 @@ async def drive(host: str, port: int, bodies: list[tuple[bytes, bytes]], connect
             key, template = bodies[i % len(bodies)]
             i += connections
             body = template.replace(TOKEN, b"%08d" % next(counter))
-            head = (b"POST /api/v1/operations HTTP/1.1\r\nHost: bench\r\n"
-                    b"Content-Type: application/json\r\nAuthorization: Bearer " + key +
-                    b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+            head = (
+                b"POST /api/v1/operations HTTP/1.1\r\nHost: bench\r\n"
+                b"Content-Type: application/json\r\nAuthorization: Bearer "
+                + key
+                + b"\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\n\r\n"
+            )
             sent = time.perf_counter()
             writer.write(head)
             writer.write(body)
@@ -148,7 +184,7 @@ async def drive(host: str, port: int, bodies: list[tuple[bytes, bytes]], connect
         writer.close()
 
     await asyncio.gather(*(worker(w) for w in range(connections)))
-    results.elapsed = time.perf_counter() - start  # type: ignore[attr-defined]
+    results.elapsed = time.perf_counter() - start
     return results
 
 
@@ -163,7 +199,9 @@ def _database(kind: str, workdir: Path) -> tuple[str, Any]:
         return f"sqlite:///{workdir}/bench.db", None
     import psycopg
 
-    admin_url = os.environ.get("DSOM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    admin_url = os.environ.get(
+        "DSOM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
     name = f"dsom_bench_{os.getpid()}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -191,24 +229,46 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="dsom-bench-"))
     url, drop = _database(args.db, workdir)
     env = {**os.environ, "DSOM_DATABASE_URL": url, "DSOM_LOG_LEVEL": "warning"}
-    subprocess.run([str(BIN / "dsom"), "seed-demo", "--organizers", str(args.organizers),
-                    "--keys-out", str(workdir / "keys.json")], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            str(BIN / "dsom"),
+            "seed-demo",
+            "--organizers",
+            str(args.organizers),
+            "--keys-out",
+            str(workdir / "keys.json"),
+        ],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     keys = json.loads((workdir / "keys.json").read_text())
     organizers = _usable(keys)
     rnd = random.Random(7)
     occurred_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     started = time.perf_counter()
-    bodies = [(key.encode(), make_template(rnd, code, licences, args.ops_per_request, occurred_at))
-              for _ in range(args.templates) for code, key, licences in organizers]
+    bodies = [
+        (key.encode(), make_template(rnd, code, licences, args.ops_per_request, occurred_at))
+        for _ in range(args.templates)
+        for code, key, licences in organizers
+    ]
     rnd.shuffle(bodies)
-    print(f"{len(organizers)} organizers, {len(bodies)} templates of {args.ops_per_request} "
-          f"operations ({sum(len(b) for _, b in bodies) / len(bodies) / args.ops_per_request:.0f} "
-          f"bytes an operation), built in {time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"{len(organizers)} organizers, {len(bodies)} templates of {args.ops_per_request} "
+        f"operations ({sum(len(b) for _, b in bodies) / len(bodies) / args.ops_per_request:.0f} "
+        f"bytes an operation), built in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
 
     port = _free_port()
-    server = subprocess.Popen([str(BIN / "dsom"), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(workdir / "server.log", "w"))
+    log = (workdir / "server.log").open("w")  # closed when the server has stopped
+    server = subprocess.Popen(
+        [str(BIN / "dsom"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     try:
         for _ in range(300):
             try:
@@ -222,30 +282,36 @@ def main() -> None:
             uvloop.install()
         except ImportError:
             pass
-        results = asyncio.run(drive("127.0.0.1", port, bodies, args.connections, args.duration,
-                                    args.ops_per_request))
+        results = asyncio.run(drive("127.0.0.1", port, bodies, args.connections, args.duration))
     finally:
         server.send_signal(signal.SIGINT)
         try:
             server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
         if drop is not None:
             drop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    elapsed = results.elapsed  # type: ignore[attr-defined]
+    elapsed = results.elapsed
     lat = sorted(results.latencies)
     pct = lambda p: lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000  # noqa: E731
-    print(f"db={args.db} organizers={len(organizers)} ops/request={args.ops_per_request} "
-          f"connections={args.connections} duration={elapsed:.1f}s")
-    print(f"accepted {results.accepted:,} operations: {results.accepted / elapsed:,.0f} ops/s; "
-          f"rejected {results.rejected:,}, duplicates {results.duplicates:,}, "
-          f"non-200 answers {results.failures or 'none'}")
-    print(f"answer latency ms: p50 {pct(50):.1f}  p90 {pct(90):.1f}  p99 {pct(99):.1f}  "
-          f"max {lat[-1] * 1000:.1f}  (mean {statistics.fmean(lat) * 1000:.1f}, "
-          f"{len(lat)} requests)")
+    print(
+        f"db={args.db} organizers={len(organizers)} ops/request={args.ops_per_request} "
+        f"connections={args.connections} duration={elapsed:.1f}s"
+    )
+    print(
+        f"accepted {results.accepted:,} operations: {results.accepted / elapsed:,.0f} ops/s; "
+        f"rejected {results.rejected:,}, duplicates {results.duplicates:,}, "
+        f"non-200 answers {results.failures or 'none'}"
+    )
+    print(
+        f"answer latency ms: p50 {pct(50):.1f}  p90 {pct(90):.1f}  p99 {pct(99):.1f}  "
+        f"max {lat[-1] * 1000:.1f}  (mean {statistics.fmean(lat) * 1000:.1f}, "
+        f"{len(lat)} requests)"
+    )
     windows = [results.windows.get(w, 0) / 10 for w in range(int(elapsed // 10))]
     if windows:
         print("accepted ops/s by 10-s window: " + ", ".join(f"{w:,.0f}" for w in windows))

@@ -129,7 +129,8 @@ class IngestEngine:
         self.taxes = TaxTable(settings.tax_rates)
         self.window_us = settings.reporting_window_days * 24 * HOUR_US
         self.max_batch = settings.ingest_max_batch
-        self.players_seen: set[tuple[str, str, str, str]] = set()
+        # ("day" or "month", organizer, Kyiv date, activity, player): already stored
+        self.players_seen: set[tuple[str, str, str, str, str]] = set()
         self.kyiv_hours: dict[int, tuple[str, str]] = {}
         self.latencies: deque[float] = deque(maxlen=20_000)
         self.queue: asyncio.Queue[Job] = asyncio.Queue()
@@ -446,9 +447,9 @@ class IngestEngine:
         self, org: str, occurred_us: int, activity: str, player: str, view: BatchView, w: Writes
     ) -> None:
         day, month = self._kyiv_day_month(occurred_us // HOUR_US)
-        if view.new_player((org, day, activity, player)):
+        if view.new_player(("day", org, day, activity, player)):
             w.players_daily.append((org, day, activity, player))
-            if view.new_player((org, month, activity, player)):
+            if view.new_player(("month", org, month, activity, player)):
                 w.players_monthly.append((org, month, activity, player))
 
     def _kyiv_day_month(self, hour: int) -> tuple[str, str]:

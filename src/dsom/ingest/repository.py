@@ -51,7 +51,6 @@ class Writes:
     players_monthly: list[tuple[str, str, str, str]] = field(default_factory=list)
     refunds: dict[tuple[str, int], int] = field(default_factory=dict)  # bet -> refunded total
     large_wins: list[tuple[str, int, int, int]] = field(default_factory=list)
-    players_seen: set[tuple[str, str, str, str]] = field(default_factory=set)
     keys_last_used: list[tuple[str, datetime]] = field(default_factory=list)  # (key id, when)
 
 
@@ -100,19 +99,32 @@ class IngestStore:
                 self._raw.invalidate()
             self._raw = None
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A cursor for reads: ended by a commit; on failure the connection is rolled back
+        and thrown away, so a failed read never poisons the next (PostgreSQL would keep
+        the transaction aborted)."""
+        conn = self.conn
+        try:
+            yield conn.cursor()
+            conn.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            self.discard()
+            raise
+
     # --- start-up ---------------------------------------------------------------------
 
     def ledger_heads(self) -> dict[str, tuple[int, bytes]]:
         """Each organizer's last seq and hash."""
-        cur = self.conn.cursor()
-        cur.execute(
-            "SELECT o.organizer, o.seq, o.hash FROM operations o JOIN "
-            "(SELECT organizer, MAX(seq) AS seq FROM operations GROUP BY organizer) m "
-            "ON o.organizer = m.organizer AND o.seq = m.seq"
-        )
-        heads = {row[0]: (int(row[1]), bytes(row[2])) for row in cur.fetchall()}
-        self.conn.commit()
-        return heads
+        with self._reading() as cur:
+            cur.execute(
+                "SELECT o.organizer, o.seq, o.hash FROM operations o JOIN "
+                "(SELECT organizer, MAX(seq) AS seq FROM operations GROUP BY organizer) m "
+                "ON o.organizer = m.organizer AND o.seq = m.seq"
+            )
+            return {row[0]: (int(row[1]), bytes(row[2])) for row in cur.fetchall()}
 
     def load_ids(self, index: IdIndex, batch: int = 50_000) -> int:
         """File every stored operation id in `index`; how many there were."""
@@ -124,18 +136,13 @@ class IngestStore:
         return count
 
     def _stream(self, query: str, batch: int) -> Iterator[list[Any]]:
-        if self.postgres:
-            with self.conn.cursor(name="dsom_stream") as cur:
-                cur.itersize = batch
-                cur.execute(query)
-                while rows := cur.fetchmany(batch):
-                    yield rows
-        else:
-            cur = self.conn.cursor()
+        with self._reading() as plain:
+            cur = self.conn.cursor(name="dsom_stream") if self.postgres else plain
             cur.execute(query)
             while rows := cur.fetchmany(batch):
                 yield rows
-        self.conn.commit()
+            if self.postgres:
+                cur.close()
 
     # --- reads during a batch ------------------------------------------------------------
 
@@ -145,23 +152,29 @@ class IngestStore:
         found: dict[tuple[str, int], StoredOp] = {}
         if not wanted:
             return found
-        cur = self.conn.cursor()
         columns = (
             "organizer, seq, operation_id, type, canonical, licence, player_id, amount, "
             "activity, refunded"
         )
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            where = " OR ".join(["(organizer = ? AND seq = ?)"] * len(chunk))
-            cur.execute(
-                self._sql(f"SELECT {columns} FROM operations WHERE {where}"),
-                [v for key in chunk for v in key],
-            )
-            for row in cur.fetchall():
-                found[(row[0], int(row[1]))] = StoredOp(
-                    row[2], row[3], bytes(row[4]), row[5], row[6], int(row[7]), row[8], int(row[9])
+        with self._reading() as cur:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                where = " OR ".join(["(organizer = ? AND seq = ?)"] * len(chunk))
+                cur.execute(
+                    self._sql(f"SELECT {columns} FROM operations WHERE {where}"),
+                    [v for key in chunk for v in key],
                 )
-        self.conn.commit()
+                for row in cur.fetchall():
+                    found[(row[0], int(row[1]))] = StoredOp(
+                        row[2],
+                        row[3],
+                        bytes(row[4]),
+                        row[5],
+                        row[6],
+                        int(row[7]),
+                        row[8],
+                        int(row[9]),
+                    )
         return found
 
     # --- the group commit -----------------------------------------------------------------
@@ -276,19 +289,3 @@ class IngestStore:
         if self.postgres:
             return value
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-    # --- reading back -----------------------------------------------------------------
-
-    def operation(self, organizer: str, seq: int) -> tuple[Any, ...] | None:
-        """(canonical, seq, hash, received_us, late) of one stored operation."""
-        cur = self.conn.cursor()
-        cur.execute(
-            self._sql(
-                "SELECT canonical, seq, hash, received_us, late FROM operations "
-                "WHERE organizer = ? AND seq = ?"
-            ),
-            (organizer, seq),
-        )
-        row = cur.fetchone()
-        self.conn.commit()
-        return tuple(row) if row else None

@@ -67,7 +67,7 @@ class BatchView:
         stored: Mapping[tuple[str, int], StoredOp],
         window_us: int,
         heads: Mapping[str, tuple[int, bytes]],
-        players: set[tuple[str, str, str, str]],
+        players: set[tuple[str, str, str, str, str]],
         parent: BatchView | None = None,
     ) -> None:
         self.registers = registers
@@ -81,7 +81,7 @@ class BatchView:
         self.new_ids: dict[tuple[str, str], Prior] = {}
         self.new_bets: dict[tuple[str, str], BetState] = {}
         self.heads: dict[str, tuple[int, bytes]] = {}
-        self.players: set[tuple[str, str, str, str]] = set()
+        self.players: set[tuple[str, str, str, str, str]] = set()
 
     def prior(self, organizer: str, operation_id: str) -> Prior | None:
         """The operation accepted before under this id, if any."""
@@ -129,8 +129,9 @@ class BatchView:
             found = self.parent.heads.get(organizer)
         return found if found is not None else self.committed_heads.get(organizer)
 
-    def new_player(self, key: tuple[str, str, str, str]) -> bool:
-        """Whether this (organizer, period, activity, player) is new; remembers it if so."""
+    def new_player(self, key: tuple[str, str, str, str, str]) -> bool:
+        """Whether this ("day"/"month", organizer, period, activity, player) is new; remembers
+        it if so. The kind is part of the key: the 1st of a month is also a month's date."""
         if (
             key in self.players
             or key in self.committed_players
