@@ -208,22 +208,19 @@ def check(
 
 def _check_channel(view: BatchView, organizer: str, op: Any, us: int) -> Rejection | None:
     kind, key = op.channel.kind, op.channel.id
-    what = UNKNOWN_CHANNEL_OF[kind]
     channel = view.registers.channels.get((kind, key))
-    unknown = _no(
-        "unknown_channel", "channel", f"no {what} {key} is registered under licence {op.license}"
-    )
     if channel is None or channel.organizer != organizer:
-        return unknown
+        return _unknown_channel(op)
     version = channel.at(us)
     establishment = None
     if kind == "equipment":
         establishment = view.registers.channels.get(("establishment", version.parent))
         if establishment is None or establishment.at(us).parent != op.license:
-            return unknown
+            return _unknown_channel(op)
     elif version.parent != op.license:
-        return unknown
+        return _unknown_channel(op)
     if version.status != "active":
+        what = UNKNOWN_CHANNEL_OF[kind]
         return _no(
             "channel_inactive", "channel", f"{what} {key} was {version.status} at {op.occurred_at}"
         )
@@ -231,10 +228,19 @@ def _check_channel(view: BatchView, organizer: str, op: Any, us: int) -> Rejecti
         return _no(
             "channel_inactive",
             "channel",
-            f"establishment {version.parent}, where {what} {key} stands, was "
-            f"{establishment.at(us).status} at {op.occurred_at}",
+            f"establishment {version.parent}, where {UNKNOWN_CHANNEL_OF[kind]} {key} stands, "
+            f"was {establishment.at(us).status} at {op.occurred_at}",
         )
     return None
+
+
+def _unknown_channel(op: Any) -> Rejection:
+    what = UNKNOWN_CHANNEL_OF[op.channel.kind]
+    return _no(
+        "unknown_channel",
+        "channel",
+        f"no {what} {op.channel.id} is registered under licence {op.license}",
+    )
 
 
 def _check_bet_reference(

@@ -80,8 +80,11 @@ class Timeline(Generic[V]):
 
     def at(self, us: int) -> V:
         """The version in force at `us` (the first one for anything earlier)."""
+        versions = self.versions
+        if len(versions) == 1:  # most entries never changed
+            return versions[0]
         i = bisect.bisect_right(self.starts, us) - 1
-        return self.versions[max(i, 0)]
+        return versions[i if i > 0 else 0]
 
 
 def licence_status(version: LicenceVersion, us: int) -> str:
