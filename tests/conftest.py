@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,14 +141,15 @@ class Server:
         state.keys._known.clear()
 
 
-@pytest.fixture(scope="session")
-def server(database: Database) -> Iterator[Server]:
-    """uvicorn serving DSOM on the session's database."""
+@contextmanager
+def serving(
+    settings: Settings, engine: Engine, log_level: str = "warning"
+) -> Iterator[tuple[FastAPI, str]]:
+    """DSOM on `engine`, served by uvicorn in a thread on a loopback port: (app, base URL)."""
     port = _free_port()
-    settings = Settings(database_url=database.url)
-    app = create_app(settings, engine=database.engine)
+    app = create_app(settings, engine=engine)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False
+        app, host="127.0.0.1", port=port, log_level=log_level, lifespan="on", access_log=False
     )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -157,9 +159,18 @@ def server(database: Database) -> Iterator[Server]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    yield Server(f"http://127.0.0.1:{port}", database.engine, app)
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield app, f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def server(database: Database) -> Iterator[Server]:
+    """uvicorn serving DSOM on the session's database."""
+    with serving(Settings(database_url=database.url), database.engine) as (app, base_url):
+        yield Server(base_url, database.engine, app)
 
 
 @pytest.fixture

@@ -10,11 +10,10 @@ or a commit that fails part-way.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,12 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
-from dsom.app import create_app
 from dsom.ingest.models import (
     large_wins,
     operations,
@@ -41,7 +38,7 @@ from dsom.ingest.verify import verify
 from dsom.kit.db import make_engine
 from dsom.kit.migrate import upgrade
 from dsom.kit.settings import Settings
-from tests.conftest import drop_postgres, fresh_postgres
+from tests.conftest import drop_postgres, fresh_postgres, serving
 from tests.ingest.helpers import (
     LEDGER,
     Market,
@@ -76,36 +73,9 @@ class Dsom:
     http: httpx.Client
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _serving(url: str, engine: Engine) -> Iterator[tuple[FastAPI, str]]:
-    """uvicorn serving DSOM on `engine` in a thread, as conftest's `server` does, but
-    with a one-second lock timeout."""
-    port = _free_port()
-    app = create_app(Settings(database_url=url, ingest_lock_timeout_s=1.0), engine=engine)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="critical", lifespan="on", access_log=False
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield app, f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
+def _serving(url: str, engine: Engine) -> AbstractContextManager[tuple[FastAPI, str]]:
+    """DSOM as conftest's `server` serves it, but with a one-second lock timeout."""
+    return serving(Settings(database_url=url, ingest_lock_timeout_s=1.0), engine, "critical")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
