@@ -324,3 +324,25 @@ def test_the_rates_of_the_kyiv_day_a_win_occurred_apply() -> None:
 def test_a_tax_table_needs_at_least_one_rate() -> None:
     with pytest.raises(ValueError, match="at least one"):
         TaxTable("[]")
+
+
+def test_id_index_building_runs_in_the_background_finds_every_id_throughout() -> None:
+    index = IdIndex(background=True)
+    index.HOT_LIMIT = 500  # type: ignore[misc]
+    try:
+        for seq in range(1, 5_001):
+            index.add("40000006", f"op-{seq}", seq)
+            if seq % 250 == 0:  # while runs are being built, frozen dicts are searched
+                found = index.lookup([("40000006", f"op-{n}") for n in range(1, seq + 1)])
+                assert all(found[("40000006", f"op-{n}")] == [n] for n in range(1, seq + 1))
+        index.settle()
+        assert not index.frozen
+        assert len(index) == 5_000
+        assert index.runs
+        found = index.lookup([("40000006", f"op-{n}") for n in range(1, 5_001)])
+        assert [found[("40000006", f"op-{n}")] for n in range(1, 5_001)] == [
+            [n] for n in range(1, 5_001)
+        ]
+        assert index.lookup([("40000006", "op-0"), ("14360570", "op-1")]) == {}
+    finally:
+        index.close()

@@ -123,7 +123,7 @@ class IngestEngine:
         self.register_writes_seen = -1
         self.registers_read_at = 0.0
         self.registers = RegistersIndex()
-        self.ids = IdIndex()
+        self.ids = IdIndex(background=True)
         self.bets = BetCache()
         self.heads: dict[str, tuple[int, bytes]] = {}
         self.taxes = TaxTable(settings.tax_rates)
@@ -160,6 +160,7 @@ class IngestEngine:
                 job.future.set_exception(Unavailable("DSOM is shutting down; retry shortly"))
         await self._in_writer(self.store.close)
         await self._in_reader(self.reader.close)
+        self.ids.close()
         self.executor.shutdown(wait=True)
         self.reader_executor.shutdown(wait=True)
         if self.note_register_write in AFTER_WRITE:
@@ -170,7 +171,8 @@ class IngestEngine:
         behind the engine's back, as tests and restores do)."""
         await self.idle.wait()
         self.registers = RegistersIndex()
-        self.ids = IdIndex()
+        self.ids.close()
+        self.ids = IdIndex(background=True)
         self.bets = BetCache()
         self.players_seen = set()
         await self._in_writer(self._load)
