@@ -23,6 +23,7 @@ from dsom.auth.keys import KeyCache
 from dsom.ingest.api import operation_schemas
 from dsom.ingest.api import router as ingest_router
 from dsom.ingest.engine import IngestEngine
+from dsom.kit import gcwatch
 from dsom.kit.db import make_engine
 from dsom.kit.errors import DomainError
 from dsom.kit.migrate import current_revision
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()
+        gcwatch.install()
         ingest = IngestEngine(engine, settings, app.state.keys)
         app.state.ingest = ingest
         await ingest.start()

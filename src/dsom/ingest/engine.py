@@ -247,6 +247,9 @@ class IngestEngine:
     async def _finish(self, batch: Batch) -> bool:
         """Wait for a batch's commit; then merge its effects and answer, or fail it."""
         assert batch.commit is not None
+        # The batch this one was judged on has been merged (or failed) by now: let go of it,
+        # or every batch since start would stay reachable through the chain of parents.
+        batch.view.parent = None
         try:
             await batch.commit
         except asyncio.CancelledError:
@@ -405,7 +408,8 @@ class IngestEngine:
             bet: BetState = found
             activity, bet_seq = bet.activity, bet.seq
             if isinstance(op, Refund):
-                bet.refunded += op.amount
+                bet = bet._replace(refunded=bet.refunded + op.amount)
+                view.new_bets[(org, op.bet_id)] = bet  # cached for good if the commit succeeds
                 w.refunds[(org, bet.seq)] = bet.refunded
         else:
             activity = found

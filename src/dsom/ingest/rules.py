@@ -101,26 +101,19 @@ class BatchView:
         """The accepted bet with this id, as this batch has left it."""
         key = (organizer, bet_id)
         found = self.new_bets.get(key)
-        if found is not None:
-            return found
-        known = self.parent.new_bets.get(key) if self.parent is not None else None
-        if known is None:
-            known = self.bets.get(organizer, bet_id)
-        if known is None:
+        if found is None and self.parent is not None:
+            found = self.parent.new_bets.get(key)
+        if found is None:
+            found = self.bets.get(organizer, bet_id)
+        if found is None:
             for seq in self.candidates.get(key, ()):
                 row = self.stored.get((organizer, seq))
                 if row is not None and row.operation_id == bet_id and row.type == "bet":
-                    known = BetState(
+                    found = BetState(
                         seq, row.licence, row.player_id, row.amount, row.activity, row.refunded
                     )
                     break
-        if known is None:
-            return None
-        copy = BetState(
-            known.seq, known.licence, known.player_id, known.amount, known.activity, known.refunded
-        )
-        self.new_bets[key] = copy  # refunds in this batch change the copy, not the cache
-        return copy
+        return found
 
     def head(self, organizer: str) -> tuple[int, bytes] | None:
         """The organizer's ledger head as of this point of the batch (None: no entry yet)."""
