@@ -9,6 +9,7 @@ the migrations, and dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import socket
@@ -32,6 +33,9 @@ from dsom.demo.market import reset
 from dsom.kit.db import make_engine, normalise_url
 from dsom.kit.migrate import upgrade
 from dsom.kit.settings import Settings
+
+# Tests allocate in bursts no server would; the GC watch's warnings are for operators.
+logging.getLogger("dsom.gc").setLevel(logging.ERROR)
 
 POSTGRES_URL = os.environ.get(
     "DSOM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
