@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -30,6 +31,7 @@ app.add_typer(keys_app, name="keys")
 ledger_app = typer.Typer(help="The organizers' ledgers (protocol §4).", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 console = Console(stderr=True)
+T = TypeVar("T")
 
 
 def _engine() -> Any:
@@ -52,7 +54,20 @@ def _migrated_engine() -> Any:
     return engine
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _in_transaction(call: Callable[[Any], T], *, exit_code: int = 1) -> T:
+    """`call(conn)` in one transaction on the migrated database; a DomainError is a clear
+    message and exit `exit_code`."""
+    from dsom.kit.errors import DomainError
+
+    try:
+        with _migrated_engine().begin() as conn:
+            return call(conn)
+    except DomainError as exc:
+        _fail(exc.message, exit_code)
+        raise  # unreachable: _fail exits
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
 
@@ -154,6 +169,7 @@ def seed_demo(
     """Fill an empty database with a realistic demo market and write its keys file."""
     from dsom.demo import market as demo_market
     from dsom.kit.migrate import upgrade
+    from dsom.kit.time import today_kyiv
 
     started = time.monotonic()
     engine = _engine()
@@ -167,7 +183,7 @@ def seed_demo(
                 )
             demo_market.reset(conn)
             console.print("emptied the database")
-    market = demo_market.generate(organizers, today=demo_market.today_in_kyiv())
+    market = demo_market.generate(organizers, today=today_kyiv())
     with _progress() as bar:
         task = bar.add_task("seeding", total=market.count() + len(market.later_status))
 
@@ -205,14 +221,10 @@ def tokens_create(
 ) -> None:
     """Create an official's API token; its text is shown once."""
     from dsom.auth.tokens import create_token
-    from dsom.kit.errors import DomainError
 
-    try:
-        with _migrated_engine().begin() as conn:
-            issued = create_token(conn, role=role, name=name or f"{role} token")
-    except DomainError as exc:
-        _fail(exc.message, 2)
-        return
+    issued = _in_transaction(
+        lambda conn: create_token(conn, role=role, name=name or f"{role} token"), exit_code=2
+    )
     if as_json:
         sys.stdout.write(json.dumps(issued.as_dict()) + "\n")
     else:
@@ -241,13 +253,8 @@ def tokens_list() -> None:
 def tokens_revoke(token_id: str) -> None:
     """Revoke a token."""
     from dsom.auth.tokens import revoke_token
-    from dsom.kit.errors import DomainError
 
-    try:
-        with _migrated_engine().begin() as conn:
-            revoke_token(conn, token_id)
-    except DomainError as exc:
-        _fail(exc.message)
+    _in_transaction(lambda conn: revoke_token(conn, token_id))
     console.print(f"token {token_id} revoked")
 
 
@@ -259,16 +266,13 @@ def keys_create(
 ) -> None:
     """Create an access key for an organizer; its secret is shown once."""
     from dsom.auth.keys import create_key
-    from dsom.kit.errors import DomainError
 
-    try:
-        with _migrated_engine().begin() as conn:
-            issued = create_key(
-                conn, organizer=organizer, name=name or "access key", created_by="cli"
-            )
-    except DomainError as exc:
-        _fail(exc.message, 2)
-        return
+    issued = _in_transaction(
+        lambda conn: create_key(
+            conn, organizer=organizer, name=name or "access key", created_by="cli"
+        ),
+        exit_code=2,
+    )
     if as_json:
         sys.stdout.write(json.dumps(issued.as_dict()) + "\n")
     else:
@@ -283,13 +287,8 @@ def keys_create(
 def keys_deactivate(key_id: str) -> None:
     """Deactivate an access key: refused by every server within a second."""
     from dsom.auth.keys import deactivate_key
-    from dsom.kit.errors import DomainError
 
-    try:
-        with _migrated_engine().begin() as conn:
-            deactivate_key(conn, key_id)
-    except DomainError as exc:
-        _fail(exc.message)
+    _in_transaction(lambda conn: deactivate_key(conn, key_id))
     console.print(f"access key {key_id} deactivated")
 
 

@@ -18,9 +18,10 @@ import pytest
 from rich.console import Console
 from sqlalchemy import Engine, func, select
 
-from dsom.demo.market import generate, issue_keys, keys_file, load, today_in_kyiv
+from dsom.demo.market import generate, issue_keys, keys_file, load
 from dsom.ingest.models import operations
 from dsom.ingest.simulate import Options, simulate
+from dsom.kit.time import today_kyiv
 from tests.conftest import Server
 from tests.ingest.test_traffic import market_keys
 
@@ -45,7 +46,7 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def keys_path(server: Server, db: Engine, tmp_path: Path) -> Path:
     """A demo market of 8 organizers loaded into the test server's database; its keys file."""
-    market = generate(8, today=today_in_kyiv())
+    market = generate(8, today=today_kyiv())
     with db.begin() as conn:
         load(conn, market)
         api_keys = issue_keys(conn, market)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from dsom.auth.principal import SYSTEM
-from dsom.kit.time import isoformat_z, kyiv_midnight
+from dsom.kit.time import isoformat_z, kyiv_midnight, today_kyiv
 from dsom.registers import repository, service
 from dsom.registers.declarations import LICENCES, ORGANIZERS
 from tests.builders import GROUNDS, make_licence, make_organizer
@@ -292,9 +292,7 @@ def licence(db: Engine, *, valid_from: date, valid_to: date) -> str:
 
 
 def test_licence_suspended_now_still_covers_the_moment_before_the_suspension(db: Engine) -> None:
-    number = licence(
-        db, valid_from=service.today_kyiv() - timedelta(days=30), valid_to=service.today_kyiv()
-    )
+    number = licence(db, valid_from=today_kyiv() - timedelta(days=30), valid_to=today_kyiv())
     suspended_at = change_licence(db, number, status="suspended")
     assert status_at(db, number, suspended_at - MICRO) == "active"
     assert status_at(db, number, suspended_at - timedelta(days=1)) == "active"
@@ -303,9 +301,7 @@ def test_licence_suspended_now_still_covers_the_moment_before_the_suspension(db:
 
 
 def test_licence_suspended_and_reinstated_is_suspended_only_in_between(db: Engine) -> None:
-    number = licence(
-        db, valid_from=service.today_kyiv() - timedelta(days=30), valid_to=service.today_kyiv()
-    )
+    number = licence(db, valid_from=today_kyiv() - timedelta(days=30), valid_to=today_kyiv())
     suspended_at = change_licence(db, number, status="suspended")
     reinstated_at = change_licence(db, number, status="active")
     assert status_at(db, number, suspended_at - MICRO) == "active"
@@ -315,16 +311,14 @@ def test_licence_suspended_and_reinstated_is_suspended_only_in_between(db: Engin
 
 @pytest.mark.parametrize("status", ["revoked", "expired"])
 def test_licence_status_other_than_active_is_what_the_rules_see(db: Engine, status: str) -> None:
-    number = licence(
-        db, valid_from=service.today_kyiv() - timedelta(days=30), valid_to=service.today_kyiv()
-    )
+    number = licence(db, valid_from=today_kyiv() - timedelta(days=30), valid_to=today_kyiv())
     at = change_licence(db, number, status=status)
     assert status_at(db, number, at) == status
     assert status_at(db, number, at - MICRO) == "active"
 
 
 def test_licence_is_not_yet_valid_before_kyiv_midnight_of_its_first_day(db: Engine) -> None:
-    first_day = service.today_kyiv() + timedelta(days=10)
+    first_day = today_kyiv() + timedelta(days=10)
     number = licence(db, valid_from=first_day, valid_to=first_day + timedelta(days=365))
     starts = kyiv_midnight(first_day)
     assert status_at(db, number, datetime.now(UTC)) == "not_yet_valid"
@@ -337,7 +331,7 @@ def test_licence_is_not_yet_valid_before_kyiv_midnight_of_its_first_day(db: Engi
 def test_licence_is_active_all_of_its_last_kyiv_day_and_expired_from_the_next(
     db: Engine,
 ) -> None:
-    last_day = service.today_kyiv() - timedelta(days=10)
+    last_day = today_kyiv() - timedelta(days=10)
     number = licence(db, valid_from=last_day - timedelta(days=100), valid_to=last_day)
     next_day = kyiv_midnight(last_day + timedelta(days=1))
     assert status_at(db, number, kyiv_midnight(last_day) + timedelta(hours=12)) == "active"
@@ -349,7 +343,7 @@ def test_licence_is_active_all_of_its_last_kyiv_day_and_expired_from_the_next(
 
 
 def test_licence_valid_for_one_day_is_active_that_kyiv_day_only(db: Engine) -> None:
-    day = service.today_kyiv() - timedelta(days=3)
+    day = today_kyiv() - timedelta(days=3)
     number = licence(db, valid_from=day, valid_to=day)
     assert status_at(db, number, kyiv_midnight(day) - MICRO) == "not_yet_valid"
     assert status_at(db, number, kyiv_midnight(day)) == "active"
@@ -358,7 +352,7 @@ def test_licence_valid_for_one_day_is_active_that_kyiv_day_only(db: Engine) -> N
 
 
 def test_unknown_licence_number_is_unknown(db: Engine) -> None:
-    licence(db, valid_from=service.today_kyiv(), valid_to=service.today_kyiv())
+    licence(db, valid_from=today_kyiv(), valid_to=today_kyiv())
     assert status_at(db, "NO-SUCH", datetime.now(UTC)) == "unknown"
 
 
@@ -366,8 +360,8 @@ def test_first_version_covers_the_time_before_it_was_recorded(db: Engine) -> Non
     now = datetime.now(UTC)
     number = licence(
         db,
-        valid_from=service.today_kyiv() - timedelta(days=60),
-        valid_to=service.today_kyiv() + timedelta(days=1),
+        valid_from=today_kyiv() - timedelta(days=60),
+        valid_to=today_kyiv() + timedelta(days=1),
     )
     assert status_at(db, number, now - timedelta(days=30)) == "active"
     assert status_at(db, number, now - timedelta(days=62)) == "not_yet_valid"
@@ -377,10 +371,10 @@ def test_licence_change_takes_effect_from_when_it_was_recorded_not_before(db: En
     now = datetime.now(UTC)
     number = licence(
         db,
-        valid_from=service.today_kyiv() - timedelta(days=60),
-        valid_to=service.today_kyiv() - timedelta(days=5),
+        valid_from=today_kyiv() - timedelta(days=60),
+        valid_to=today_kyiv() - timedelta(days=5),
     )
-    extended_at = change_licence(db, number, valid_to=service.today_kyiv() + timedelta(days=365))
+    extended_at = change_licence(db, number, valid_to=today_kyiv() + timedelta(days=365))
     assert status_at(db, number, now - timedelta(days=3)) == "expired"
     assert status_at(db, number, extended_at - MICRO) == "expired"
     assert status_at(db, number, extended_at) == "active"

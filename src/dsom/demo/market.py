@@ -13,7 +13,7 @@ from sqlalchemy import Connection, delete, inspect
 from dsom.demo import names
 from dsom.kit.codes import make_edrpou, make_rnokpp
 from dsom.kit.errors import DomainError
-from dsom.kit.time import KYIV, utcnow
+from dsom.kit.time import utcnow
 from dsom.models import metadata
 from dsom.registers import repository as repo
 from dsom.registers.declarations import (
@@ -392,11 +392,6 @@ def keys_file(market: Market, api_keys: Mapping[str, str] | None = None) -> dict
             for org in market.rows["organizers"]
         ]
     }
-
-
-def today_in_kyiv() -> date:
-    """The seeding day, in Kyiv."""
-    return utcnow().astimezone(KYIV).date()
 
 
 def iter_channels(keys: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -289,9 +289,8 @@ class IngestEngine:
                 if isinstance(item, Decoded):
                     op = item.op
                     wanted.append((job.organizer, op.operation_id))
-                    if (
-                        isinstance(op, (Win, Refund))
-                        and self.bets.get(job.organizer, op.bet_id) is None
+                    if isinstance(op, (Win, Refund)) and not self.bets.has(
+                        job.organizer, op.bet_id
                     ):
                         wanted.append((job.organizer, op.bet_id))
         candidates = self.ids.lookup(wanted)

@@ -30,7 +30,6 @@ GameType = Literal[
 ]
 ChannelKind = Literal["website", "mobile_app", "establishment", "equipment"]
 PaymentMethod = Literal["card", "bank_transfer", "e_wallet", "cash", "other"]
-OPERATION_TYPES = ("bet", "win", "refund", "deposit", "withdrawal")
 
 
 class Channel(Struct, forbid_unknown_fields=True, frozen=True):

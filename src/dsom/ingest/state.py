@@ -29,10 +29,10 @@ from dsom.kit.time import kyiv_midnight
 from dsom.registers.declarations import CHANNEL_REGISTERS, LICENCES
 from dsom.registers.models import HISTORY
 
-FOREVER = 2**62
 # How much older than the newest change a change may be and still commit after it: a
 # register write transaction (an import included) is expected to commit within this.
 COMMIT_MARGIN = timedelta(minutes=10)
+FOREVER = 2**62
 NEVER = -(2**62)
 
 
@@ -363,6 +363,10 @@ class BetCache:
         """A cached bet, or None (it may still be in the database)."""
         found = self.bets.get((organizer, bet_id))
         return None if found is None else BetState._make(found)
+
+    def has(self, organizer: str, bet_id: str) -> bool:
+        """Whether the bet is cached (without building it)."""
+        return (organizer, bet_id) in self.bets
 
     def put(self, organizer: str, bet_id: str, bet: BetState) -> None:
         """Remember a bet, forgetting the oldest when full."""

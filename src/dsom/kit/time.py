@@ -32,3 +32,8 @@ def kyiv_midnight(day: date) -> datetime:
 def isoformat_z(value: datetime) -> str:
     """An aware datetime as RFC 3339 in UTC with a `Z`."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def today_kyiv() -> date:
+    """Today's date in Kyiv."""
+    return utcnow().astimezone(KYIV).date()

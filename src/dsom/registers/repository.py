@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -59,18 +59,6 @@ def get_current(
         stmt = stmt.with_for_update()
     row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
-
-
-def get_many(conn: Connection, reg: Register, keys: Iterable[str]) -> dict[str, Entry]:
-    """Current entries by key (unscoped: for reference checks by officials' writes)."""
-    table = CURRENT[reg.name]
-    wanted = list(set(keys))
-    found: dict[str, Entry] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for row in conn.execute(select(table).where(table.c[reg.key].in_(chunk))).mappings():
-            found[row[reg.key]] = dict(row)
-    return found
 
 
 def _as_of_clause(table: Any, at: datetime) -> ColumnElement[bool]:
@@ -192,21 +180,6 @@ def next_key(conn: Connection, reg: Register) -> str:
         conn.execute(insert(seq).values(register=reg.name, last_value=1))
         updated = 1
     return f"{reg.key_prefix}-{int(updated):06d}"
-
-
-def reserve_keys(conn: Connection, reg: Register, count: int) -> list[str]:
-    """`count` consecutive generated keys at once (bulk loads)."""
-    assert reg.key_prefix
-    seq = register_sequences
-    last = conn.execute(select(seq.c.last_value).where(seq.c.register == reg.name)).scalar()
-    start = (last or 0) + 1
-    if last is None:
-        conn.execute(insert(seq).values(register=reg.name, last_value=start + count - 1))
-    else:
-        conn.execute(
-            update(seq).where(seq.c.register == reg.name).values(last_value=start + count - 1)
-        )
-    return [f"{reg.key_prefix}-{n:06d}" for n in range(start, start + count)]
 
 
 def note_key(conn: Connection, reg: Register, key: str) -> None:

@@ -10,14 +10,14 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from dsom.auth.principal import Principal
 from dsom.kit.errors import DomainError, NotFound, ValidationFailed
-from dsom.kit.time import KYIV, isoformat_z, kyiv_midnight, parse_instant, utcnow
+from dsom.kit.time import isoformat_z, kyiv_midnight, parse_instant, utcnow
 from dsom.registers import repository as repo
 from dsom.registers.declarations import LICENCES, REGISTERS
 from dsom.registers.declare import Register
@@ -585,8 +585,3 @@ def parse_as_of(text: str | None) -> datetime | None:
             f"as_of {text!r} is not a date or an RFC 3339 instant",
             fields=[{"field": "as_of", "message": "must be a date or instant"}],
         ) from None
-
-
-def today_kyiv() -> date:
-    """Today's date in Kyiv."""
-    return utcnow().astimezone(KYIV).date()
