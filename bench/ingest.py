@@ -215,6 +215,24 @@ def _database(kind: str, workdir: Path) -> tuple[str, Any]:
     return f"{base}/{name}", drop
 
 
+def _wait_ready(port: int, workers: int, patience_s: float = 60.0) -> None:
+    """Wait until every server process has answered /healthz."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + patience_s
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the server did not come up: workers seen {sorted(seen)}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answer = b""
+                while chunk := conn.recv(65536):
+                    answer += chunk
+            seen.add(int(json.loads(answer.split(b"\r\n\r\n", 1)[1])["worker"]))
+        except (OSError, ValueError, KeyError, IndexError):
+            time.sleep(0.1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -224,6 +242,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--templates", type=int, default=8, help="bodies per organizer")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (dsom serve)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="dsom-bench-"))
@@ -264,18 +283,13 @@ def main() -> None:
     port = _free_port()
     log = (workdir / "server.log").open("w")  # closed when the server has stopped
     server = subprocess.Popen(
-        [str(BIN / "dsom"), "serve", "--port", str(port)],
+        [str(BIN / "dsom"), "serve", "--port", str(port), "--workers", str(args.workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
     try:
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+        _wait_ready(port, args.workers)
         try:
             import uvloop
 

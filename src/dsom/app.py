@@ -20,15 +20,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dsom import __version__
 from dsom.auth.keys import KeyCache
-from dsom.ingest.api import operation_schemas
+from dsom.ingest.api import operation_schemas, owner_handler
 from dsom.ingest.api import router as ingest_router
 from dsom.ingest.engine import IngestEngine
+from dsom.ingest.shards import Shards
 from dsom.kit import gcwatch
 from dsom.kit.db import make_engine
 from dsom.kit.errors import DomainError
 from dsom.kit.migrate import current_revision
 from dsom.kit.settings import Settings, get_settings
+from dsom.people.api import router as auth_router
+from dsom.qes.config import make_verifier
 from dsom.registers.api import router as registers_router
+from dsom.web import mount_static
 
 log = logging.getLogger("dsom.app")
 
@@ -57,12 +61,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.loop = asyncio.get_running_loop()
         gcwatch.install()
-        ingest = IngestEngine(engine, settings, app.state.keys)
+        shards: Shards = app.state.shards
+        ingest = IngestEngine(
+            engine, settings, app.state.keys, owns=shards.owns if shards.count > 1 else None
+        )
         app.state.ingest = ingest
         await ingest.start()
+        await shards.start(owner_handler(app))
         try:
             yield
         finally:
+            await shards.stop()
             await ingest.stop()
             if owns_engine:
                 engine.dispose()
@@ -72,15 +81,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.started = time.monotonic()
     app.state.keys = KeyCache(engine)
+    app.state.qes = make_verifier(settings)  # QES login: trusted CAs and CRLs
+    app.state.shards = Shards(settings.shard_index, settings.shard_count, settings.shard_dir)
     _install_error_handlers(app)
     app.include_router(ingest_router)
     app.include_router(registers_router)
+    app.include_router(auth_router)
     _document_operations(app)
+    mount_static(app)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
-    def healthz() -> dict[str, str]:
-        """The process answers."""
-        return {"status": "ok", "version": __version__}
+    def healthz() -> dict[str, Any]:
+        """The process answers (`worker`: which of `dsom serve --workers N` processes)."""
+        return {"status": "ok", "version": __version__, "worker": settings.shard_index}
 
     @app.get("/readyz", tags=["operations"], summary="Readiness")
     def readyz() -> JSONResponse:

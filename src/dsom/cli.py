@@ -89,8 +89,6 @@ def serve(
     migrate: Annotated[bool, typer.Option(help="migrate the database first")] = True,
 ) -> None:
     """Run the whole system: API, offices, reports (default 127.0.0.1:8000)."""
-    import uvicorn
-
     from dsom.kit import logs
     from dsom.kit.migrate import upgrade
 
@@ -98,26 +96,18 @@ def serve(
     logs.configure(settings.log_level, settings.log_format)
     if migrate:
         upgrade(_engine())
-    if (workers or settings.workers) > 1:
-        _fail(
-            "the ingest engine keeps its state (ledger heads, operation ids, bets) in one "
-            "process: run one worker per database (see docs/ingest.md)",
-            2,
-        )
     host, port = host or settings.host, port or settings.port
+    count = workers if workers is not None else settings.workers
+    if count < 1:
+        _fail("--workers must be at least 1", 2)
     console.print(
         f"DSOM listening on [bold]http://{host}:{port}[/bold] "
         f"(API docs at http://{host}:{port}/docs)"
+        + (f", {count} processes sharing the organizers" if count > 1 else "")
     )
-    uvicorn.run(
-        "dsom.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=1,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    from dsom.serving import serve as run
+
+    run(host, port, count, settings.log_level, settings.log_format)
 
 
 @app.command()
@@ -144,6 +134,9 @@ def demo(
         console.print(f"the database already holds a market; keys file: {settings.keys_out}")
     if tokens_file.exists():
         console.print(f"officials' API tokens for trying the API: [bold]{tokens_file}[/bold]")
+    pki_folder = settings.keys_out.parent / "pki"
+    if not empty and pki_folder.is_dir():
+        console.print(f"demo people's key files (password demo): [bold]{pki_folder}[/bold]")
     serve(host=host, port=port, workers=None, migrate=False)
 
 
@@ -168,6 +161,7 @@ def seed_demo(
 ) -> None:
     """Fill an empty database with a realistic demo market and write its keys file."""
     from dsom.demo import market as demo_market
+    from dsom.demo import people as demo_people
     from dsom.kit.migrate import upgrade
     from dsom.kit.time import today_kyiv
 
@@ -193,13 +187,34 @@ def seed_demo(
         with engine.begin() as conn:
             demo_market.load(conn, market, progress=step)
             api_keys = demo_market.issue_keys(conn, market)
+            people = demo_people.demo_people(market.rows["organizers"])
+            demo_people.create_people(conn, people)
+            demo_people.write_pki(people, keys_out.parent / demo_people.PKI_FOLDER)
     keys = demo_market.keys_file(market, api_keys)
+    keys["people"] = demo_people.keys_file_entries(people)
     keys_out.parent.mkdir(parents=True, exist_ok=True)
     keys_out.write_text(json.dumps(keys, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     counts = ", ".join(f"{len(rows)} {name}" for name, rows in market.rows.items())
     console.print(
         f"seeded {counts} in {time.monotonic() - started:.1f} s; keys file: [bold]{keys_out}[/bold]"
     )
+    _say_demo_pki(keys_out.parent / demo_people.PKI_FOLDER, len(people))
+
+
+def _say_demo_pki(folder: Path, count: int) -> None:
+    """Where the demo people's key files are, and whether the server trusts their CA."""
+    ca = folder / "ca.pem"
+    console.print(
+        f"{count} demo people's key files (password [bold]demo[/bold]) and the demo CA: "
+        f"[bold]{folder}[/bold]"
+    )
+    trusted, _ = get_settings().trusted_ca_files()
+    if not any(p.resolve() == ca.resolve() for p in trusted):
+        console.print(
+            f"[yellow]note:[/yellow] DSOM trusts {', '.join(map(str, trusted))}, not this CA: "
+            f"set DSOM_QES_TRUSTED_CAS={ca} (and DSOM_QES_CRLS={folder / 'crl.pem'}) "
+            "for the demo people to log in"
+        )
 
 
 def _progress() -> Progress:

@@ -23,8 +23,9 @@ from dsom.ingest.schemas import (
     decode_operation,
     encode_canonical,
 )
+from dsom.ingest.shards import Handler, PeerUnavailable, Shards
 from dsom.ingest.state import to_us
-from dsom.kit.errors import DomainError, NotFound
+from dsom.kit.errors import DomainError, NotFound, Unavailable
 
 router = APIRouter(prefix="/api/v1", tags=["data collection"])
 MAX_BODY = 16 * 1024 * 1024
@@ -194,6 +195,17 @@ async def submit_operations(request: Request, principal: OrganizerKey) -> Respon
             f"send Content-Type: application/json, not {media or 'nothing'!r}"
         )
     body = await _read_limited(request)
+    org = principal.organizer
+    assert org is not None
+    shards: Shards = request.app.state.shards
+    if not shards.owns(org):
+        return await _forward(shards, org, "submit", received_us, body)
+    answer = await _submit(request.app.state.ingest, org, received_us, body)
+    return Response(answer, media_type="application/json")
+
+
+async def _submit(engine: IngestEngine, org: str, received_us: int, body: bytes) -> bytes:
+    """Decode a request's body and have the engine judge and store it; the answer."""
     try:
         raws = decode_envelope(body)
     except InvalidBody as exc:
@@ -208,10 +220,38 @@ async def submit_operations(request: Request, principal: OrganizerKey) -> Respon
             items.append(violation)
             continue
         items.append(Decoded(op, to_us(occurred), encode_canonical(op)))
-    engine: IngestEngine = request.app.state.ingest
-    assert principal.organizer is not None
-    answer = await engine.submit(principal.organizer, received_us, items)
-    return Response(_encode(answer), media_type="application/json")
+    return _encode(await engine.submit(org, received_us, items))
+
+
+async def _forward(shards: Shards, org: str, kind: str, received_us: int, body: bytes) -> Response:
+    """Pass a request to the process owning `org` and answer what it answered."""
+    try:
+        status, answer = await shards.forward(org, kind, received_us, body)
+    except PeerUnavailable:
+        raise Unavailable("DSOM is restarting part of its service; retry shortly") from None
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return Response(answer, status, headers=headers, media_type="application/json")
+
+
+def owner_handler(app: Any) -> Handler:
+    """What the owning process does with a request another process passed to it."""
+
+    async def handle(kind: str, org: str, received_us: int, body: bytes) -> tuple[int, bytes]:
+        engine: IngestEngine = app.state.ingest
+        try:
+            if kind == "submit":
+                return 200, await _submit(engine, org, received_us, body)
+            if kind == "seqs":
+                key = (org, body.decode())
+                return 200, _encode(engine.ids.lookup([key]).get(key, []))
+            if kind == "head":
+                return 200, _encode(_head(engine, org))
+            raise ValueError(f"unknown kind of passed request {kind!r}")
+        except DomainError as exc:
+            error = {"code": exc.code, "message": exc.message, **exc.details}
+            return exc.status_code, _encode({"error": error})
+
+    return handle
 
 
 def to_us_now() -> int:
@@ -240,8 +280,13 @@ async def read_operation(
     """The stored operation as submitted, with `seq`, `hash`, `received_at` and `late`."""
     org = principal.organizer
     assert org is not None
-    ingest: IngestEngine = request.app.state.ingest
-    seqs = ingest.ids.lookup([(org, operation_id)]).get((org, operation_id), [])
+    shards: Shards = request.app.state.shards
+    if shards.owns(org):
+        ingest: IngestEngine = request.app.state.ingest
+        seqs = ingest.ids.lookup([(org, operation_id)]).get((org, operation_id), [])
+    else:
+        _, answer = await _ask_owner(shards, org, "seqs", operation_id.encode())
+        seqs = msgspec.json.decode(answer, type=list[int])
 
     def read() -> dict[str, Any] | None:
         with engine.connect() as conn:
@@ -278,9 +323,27 @@ async def ledger_head(request: Request, principal: OrganizerKey) -> dict[str, An
     """`{"seq", "hash"}` of this organizer's last accepted operation (seq 0: none yet)."""
     org = principal.organizer
     assert org is not None
-    ingest: IngestEngine = request.app.state.ingest
-    seq, digest = ingest.heads.get(org) or (0, ledger.genesis(org))
+    shards: Shards = request.app.state.shards
+    if shards.owns(org):
+        return _head(request.app.state.ingest, org)
+    _, answer = await _ask_owner(shards, org, "head", b"")
+    result: dict[str, Any] = msgspec.json.decode(answer)
+    return result
+
+
+def _head(engine: IngestEngine, org: str) -> dict[str, Any]:
+    seq, digest = engine.heads.get(org) or (0, ledger.genesis(org))
     return {"seq": seq, "hash": digest.hex()}
+
+
+async def _ask_owner(shards: Shards, org: str, kind: str, body: bytes) -> tuple[int, bytes]:
+    try:
+        status, answer = await shards.forward(org, kind, 0, body)
+    except PeerUnavailable:
+        raise Unavailable("DSOM is restarting part of its service; retry shortly") from None
+    if status != 200:
+        raise Unavailable("DSOM could not reach this organizer's data; retry shortly")
+    return status, answer
 
 
 @router.get("/ledger/{seq}", summary="One ledger entry")

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -113,8 +114,15 @@ def iso_us(us: int) -> str:
 class IngestEngine:
     """Checks and records operations; one per process, owning the in-memory state."""
 
-    def __init__(self, engine: Engine, settings: Settings, keys: KeyCache | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        keys: KeyCache | None = None,
+        owns: Callable[[str], bool] | None = None,
+    ) -> None:
         self.engine = engine
+        self.owns = owns  # None: every organizer (one process); else this shard's organizers
         self.keys = keys
         self.settings = settings
         self.store = IngestStore(engine, lock_timeout_s=settings.ingest_lock_timeout_s)
@@ -180,8 +188,9 @@ class IngestEngine:
     def _load(self) -> None:
         started = time.monotonic()
         self._refresh_registers()
-        self.heads = self.store.ledger_heads()
-        count = self.store.load_ids(self.ids)
+        organizers = self.store.organizers(self.owns)
+        self.heads = self.store.ledger_heads(organizers)
+        count = self.store.load_ids(self.ids, organizers)
         log.info(
             "ingest state loaded",
             extra={"operations": count, "seconds": round(time.monotonic() - started, 3)},

@@ -7,7 +7,7 @@ operations by COPY, SQLite by `executemany` in key order; upserts are the same S
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -116,29 +116,44 @@ class IngestStore:
 
     # --- start-up ---------------------------------------------------------------------
 
-    def ledger_heads(self) -> dict[str, tuple[int, bytes]]:
-        """Each organizer's last seq and hash."""
+    def organizers(self, owns: Callable[[str], bool] | None = None) -> list[str]:
+        """The EDRPOU codes of the organizers register (those `owns` accepts)."""
         with self._reading() as cur:
-            cur.execute(
-                "SELECT o.organizer, o.seq, o.hash FROM operations o JOIN "
-                "(SELECT organizer, MAX(seq) AS seq FROM operations GROUP BY organizer) m "
-                "ON o.organizer = m.organizer AND o.seq = m.seq"
-            )
-            return {row[0]: (int(row[1]), bytes(row[2])) for row in cur.fetchall()}
+            cur.execute("SELECT edrpou FROM organizers ORDER BY edrpou")
+            return [code for (code,) in cur.fetchall() if owns is None or owns(code)]
 
-    def load_ids(self, index: IdIndex, batch: int = 50_000) -> int:
-        """File every stored operation id in `index`; how many there were."""
+    def ledger_heads(self, organizers: Iterable[str]) -> dict[str, tuple[int, bytes]]:
+        """The last seq and hash of each of `organizers` that has any."""
+        heads = {}
+        with self._reading() as cur:
+            for organizer in organizers:
+                cur.execute(
+                    self._sql(
+                        "SELECT seq, hash FROM operations WHERE organizer = ? "
+                        "ORDER BY seq DESC LIMIT 1"
+                    ),
+                    (organizer,),
+                )
+                row = cur.fetchone()
+                if row is not None:
+                    heads[organizer] = (int(row[0]), bytes(row[1]))
+        return heads
+
+    def load_ids(self, index: IdIndex, organizers: Iterable[str], batch: int = 50_000) -> int:
+        """File every stored operation id of `organizers` in `index`; how many there were."""
         count = 0
-        for rows in self._stream("SELECT organizer, seq, operation_id FROM operations", batch):
-            for organizer, seq, operation_id in rows:
-                index.add(organizer, operation_id, int(seq))
-            count += len(rows)
+        query = self._sql("SELECT organizer, seq, operation_id FROM operations WHERE organizer = ?")
+        for code in organizers:
+            for rows in self._stream(query, (code,), batch):
+                for organizer, seq, operation_id in rows:
+                    index.add(organizer, operation_id, int(seq))
+                count += len(rows)
         return count
 
-    def _stream(self, query: str, batch: int) -> Iterator[list[Any]]:
+    def _stream(self, query: str, params: tuple[Any, ...], batch: int) -> Iterator[list[Any]]:
         with self._reading() as plain:
             cur = self.conn.cursor(name="dsom_stream") if self.postgres else plain
-            cur.execute(query)
+            cur.execute(query, params)
             while rows := cur.fetchmany(batch):
                 yield rows
             if self.postgres:

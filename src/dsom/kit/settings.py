@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=10.0, description="how long a group commit waits for the database before 503"
     )
     keys_out: Path = Path("var/keys.json")
+    # Set by `dsom serve --workers N` for each process it starts; not for operators.
+    shard_index: int = Field(default=0, ge=0, description="this process's shard (internal)")
+    shard_count: int = Field(default=1, ge=1, description="processes sharing organizers (internal)")
+    shard_dir: Path | None = Field(default=None, description="their link sockets (internal)")
 
 
 @lru_cache(maxsize=1)
