@@ -148,7 +148,7 @@ def test_db_upgrade_migrates_an_empty_database_to_head(target: Target) -> None:
 
 def test_seed_demo_writes_the_keys_file_in_the_documented_shape(seeded: Seeded) -> None:
     organizers = seeded.keys["organizers"]
-    assert set(seeded.keys) == {"organizers"}
+    assert set(seeded.keys) == {"organizers", "people"}
     assert len(organizers) == 20
     for org in organizers:
         assert set(org) == {"code", "name", "status", "api_key", "licenses"}
@@ -236,6 +236,44 @@ def test_seed_demo_registers_hold_what_the_keys_file_lists(seeded: Seeded) -> No
         assert status == ("active" if works else "inactive"), equipment_id
 
 
+def test_seed_demo_writes_the_demo_pki_and_lists_its_people(seeded: Seeded) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from dsom.people.models import organizer_registrations, people
+    from dsom.qes import pki
+    from dsom.qes.cms import CmsVerifier
+    from dsom.qes.trust import TrustStore
+
+    folder = seeded.keys_path.parent / "pki"
+    listed = seeded.keys["people"]
+    assert {p["role"] for p in listed} == {
+        "regulator_admin",
+        "regulator",
+        "tax",
+        "organizer_head",
+        "organizer_representative",
+    }
+    verifier = CmsVerifier(TrustStore([folder / "ca.pem"], [folder / "crl.pem"]))
+    heads = {o["code"]: o for o in seeded.keys["organizers"]}
+    for person in listed:
+        assert set(person) == {"role", "name", "rnokpp", "edrpou", "key_file"}
+        key, cert, _cas = pkcs12.load_key_and_certificates(
+            (seeded.keys_path.parent / person["key_file"]).read_bytes(), b"demo"
+        )
+        signed = pki.sign_cms(b"challenge", pki.Issued(cert, key))  # type: ignore[arg-type]
+        signer = verifier.verify(signed, b"challenge", utcnow())
+        assert (signer.rnokpp, signer.edrpou) == (person["rnokpp"], person["edrpou"])
+        if person["edrpou"] is not None:
+            assert person["edrpou"] in heads
+    with seeded.engine.connect() as conn:
+        stored = {(r.rnokpp, r.role, r.organizer) for r in conn.execute(select(people))}
+        assert conn.execute(select(organizer_registrations)).all() == []
+    # Officials and representatives exist in advance; heads register at their first login.
+    assert stored == {
+        (p["rnokpp"], p["role"], p["edrpou"]) for p in listed if p["role"] != "organizer_head"
+    }
+
+
 def test_seed_demo_shows_its_progress_on_stderr(seeded: Seeded) -> None:
     said = _said(seeded.result)
     assert "seeding" in said
@@ -319,6 +357,8 @@ def test_seed_demo_reset_replaces_the_market(target: Target) -> None:
         engine.dispose()
     assert counts["organizers"] == 3
     assert counts["licences"] == len(_licences(keys))
+    # The first market's people are gone with it; only the new demo people remain.
+    assert counts["people"] == sum(1 for p in keys["people"] if p["role"] != "organizer_head")
     # Only the new market's versions remain: one each, plus the statuses set at seeding.
     later = sum(1 for org in keys["organizers"] if org["status"] == "suspended") + sum(
         1 for lic in _licences(keys) if lic["status"] == "suspended"

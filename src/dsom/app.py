@@ -12,31 +12,35 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dsom import __version__
 from dsom.auth.keys import KeyCache
-from dsom.ingest.api import operation_schemas, owner_handler
+from dsom.ingest.api import SubmissionFastPath, operation_schemas, owner_handler
 from dsom.ingest.api import router as ingest_router
 from dsom.ingest.engine import IngestEngine
 from dsom.ingest.shards import Shards
 from dsom.kit import gcwatch
 from dsom.kit.db import make_engine
-from dsom.kit.errors import DomainError
+from dsom.kit.errors import ERRORS_ANSWERED, DomainError
 from dsom.kit.migrate import current_revision
 from dsom.kit.settings import Settings, get_settings
 from dsom.people.api import router as auth_router
 from dsom.qes.config import make_verifier
 from dsom.registers.api import router as registers_router
 from dsom.web import mount_static
+from dsom.web.admin import router as admin_pages_router
+from dsom.web.organizer import router as organizer_pages_router
+from dsom.web.pages import error_page, wants_html
+from dsom.web.pages import router as pages_router
+from dsom.web.registers import router as registers_pages_router
 
 log = logging.getLogger("dsom.app")
 
-HTTP_ERRORS = Counter("dsom_http_errors_total", "Error answers by code", ["code"])
 
 DESCRIPTION = """
 The State Online Gambling Monitoring System.
@@ -47,11 +51,16 @@ The State Online Gambling Monitoring System.
 * **Data collection** (protocol v1): organizers' systems submit bets, wins, refunds,
   deposits and withdrawals at `POST /api/v1/operations` with
   `Authorization: Bearer <access key>`, and read them and their ledger back.
+* **Login** with a qualified electronic signature: `POST /api/v1/auth/challenge`, sign it,
+  `POST /api/v1/auth/qes`; the session cookie then works for the registers API too (send
+  the session's `X-CSRF-Token` with every change). See docs/login.md.
 * Every error answers `{"error": {"code": "...", "message": "..."}}`.
 """
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(  # noqa: PLR0915  (one statement per router and route; flat reads best)
+    settings: Settings | None = None, engine: Engine | None = None
+) -> FastAPI:
     """The DSOM application on `engine` (or the configured database)."""
     settings = settings or get_settings()
     owns_engine = engine is None
@@ -89,6 +98,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(auth_router)
     _document_operations(app)
     mount_static(app)
+    app.add_middleware(SubmissionFastPath, owner=app)
+    app.include_router(pages_router)
+    app.include_router(registers_pages_router)
+    app.include_router(organizer_pages_router)
+    app.include_router(admin_pages_router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     def healthz() -> dict[str, Any]:
@@ -141,7 +155,7 @@ def _document_operations(app: FastAPI) -> None:
 
 
 def _error(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
-    HTTP_ERRORS.labels(code).inc()
+    ERRORS_ANSWERED.labels(code).inc()
     headers = {"Retry-After": "1"} if status == 503 else None
     return JSONResponse(
         {"error": {"code": code, "message": message, **extra}}, status, headers=headers
@@ -150,7 +164,9 @@ def _error(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if wants_html(request):
+            return error_page(request, exc.status_code, exc.message)
         return _error(exc.code, exc.message, exc.status_code, **exc.details)
 
     @app.exception_handler(RequestValidationError)
@@ -174,7 +190,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_html(request):
+            return error_page(request, exc.status_code, str(exc.detail))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(code, str(exc.detail), exc.status_code)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dsom.auth.models
 import dsom.ingest.models
-import dsom.registers.models  # noqa: F401  (importing registers the tables)
+import dsom.people.models
+import dsom.registers.models
 from dsom.kit.db import metadata
 
 __all__ = ["metadata"]

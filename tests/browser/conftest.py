@@ -8,12 +8,17 @@ the `console_errors` fixture collects them for the test to assert on.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sqlalchemy import Engine
 
 from dsom.kit.db import make_engine
 from dsom.kit.migrate import upgrade
@@ -44,9 +49,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium for the whole session."""
+    """Headless Chromium for the browser tests. Package-scoped: Playwright's sync API keeps
+    an event loop running in this thread while it is open, and `asyncio.run` in the tests
+    that follow would refuse to start."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -111,3 +118,57 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@dataclass
+class DemoSite:
+    """A DSOM server on a database seeded by `dsom seed-demo`, with its demo people."""
+
+    base_url: str
+    engine: Engine
+    keys_file: Path
+    keys: dict[str, Any]
+
+    def person(self, role: str, index: int = 0) -> dict[str, Any]:
+        """The `index`-th demo person of `role` (keys file "people")."""
+        return [p for p in self.keys["people"] if p["role"] == role][index]
+
+    def key_file(self, person: dict[str, Any]) -> Path:
+        """The path of a demo person's PKCS#12 key file."""
+        return self.keys_file.parent / person["key_file"]
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory, built_assets: Path) -> Iterator[DemoSite]:
+    """`dsom seed-demo` (its demo CA, key files and people) served on a fresh SQLite file.
+
+    Session-wide: tests that change things use their own entries (or organizers)."""
+    folder = tmp_path_factory.mktemp("demo-site")
+    url = f"sqlite:///{folder / 'dsom.db'}"
+    keys_file = folder / "var" / "keys.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSOM_")}
+    env["DSOM_DATABASE_URL"] = url
+    seeded = subprocess.run(
+        [str(Path(sys.executable).parent / "dsom"), "seed-demo", "--keys-out", str(keys_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    engine = make_engine(url)
+    settings = Settings(database_url=url, keys_out=keys_file)
+    with serving(settings, engine) as (_app, base_url):
+        keys = json.loads(keys_file.read_text(encoding="utf-8"))
+        yield DemoSite(base_url, engine, keys_file, keys)
+    engine.dispose()
+
+
+def log_in(page: Page, site: DemoSite, person: dict[str, Any], *, lang: str = "en") -> None:
+    """Log `person` in through the login page, with their demo key file, as a user would."""
+    page.goto(f"{site.base_url}/login?lang={lang}")
+    page.set_input_files("#key-file", str(site.key_file(person)))
+    page.fill("#key-password", "demo")
+    page.click("#qes-login button[type=submit]")
+    page.wait_for_url(f"{site.base_url}/office**", timeout=20_000)

@@ -34,6 +34,24 @@ OPERATION_COLUMNS = (
     "canonical",
     "hash",
 )
+# Their PostgreSQL types, for binary COPY (no text escaping of the canonical bytes).
+OPERATION_PG_TYPES = (
+    "text",
+    "int8",
+    "text",
+    "text",
+    "int8",
+    "int8",
+    "text",
+    "text",
+    "text",
+    "int8",
+    "int8",
+    "int8",
+    "bool",
+    "bytea",
+    "bytea",
+)
 
 
 @dataclass
@@ -223,9 +241,31 @@ class IngestStore:
     def _copy_operations(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        with cur.copy(f"COPY operations ({', '.join(OPERATION_COLUMNS)}) FROM STDIN") as copy:
+        columns = ", ".join(OPERATION_COLUMNS)
+        with cur.copy(f"COPY operations ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(OPERATION_PG_TYPES)
             for row in rows:
                 copy.write_row(row)
+
+    def _copy_players(
+        self, cur: Any, table: str, period: str, rows: list[tuple[str, str, str, str]]
+    ) -> None:
+        """Players seen: COPY into a staging table, then one INSERT that skips those known
+        (on PostgreSQL a row-by-row upsert costs the client ~15 µs a row, this ~2 µs)."""
+        stage = f"stage_{table}"
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (organizer text, {period} text, "
+            "activity text, player_id text) ON COMMIT DELETE ROWS"
+        )
+        with cur.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(("text", "text", "text", "text"))
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(
+            f"INSERT INTO {table} (organizer, {period}, activity, player_id) "
+            f"SELECT organizer, {period}::date, activity, player_id FROM {stage} "
+            "ON CONFLICT DO NOTHING"
+        )
 
     def _upserts(self, cur: Any, w: Writes) -> None:
         greatest = "GREATEST" if self.postgres else "MAX"
@@ -272,7 +312,9 @@ class IngestStore:
             ("players_daily", w.players_daily),
             ("players_monthly", w.players_monthly),
         ):
-            if rows:
+            if rows and self.postgres:
+                self._copy_players(cur, table, "day" if table == "players_daily" else "month", rows)
+            elif rows:
                 period = "day" if table == "players_daily" else "month"
                 cur.executemany(
                     self._sql(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType
@@ -51,6 +51,8 @@ class _Operation(Struct, tag_field="type", forbid_unknown_fields=True, omit_defa
 class Bet(_Operation, tag="bet"):
     """A stake accepted from a player."""
 
+    kind: ClassVar[str] = "bet"  # the tag, without an isinstance chain
+
     game_type: GameType
     channel: Channel
     game_ref: Annotated[str, Meta(min_length=1, max_length=128)] | UnsetType = UNSET
@@ -59,11 +61,15 @@ class Bet(_Operation, tag="bet"):
 class Win(_Operation, tag="win"):
     """Winnings paid out on a bet."""
 
+    kind: ClassVar[str] = "win"  # the tag, without an isinstance chain
+
     bet_id: OperationId
 
 
 class Refund(_Operation, tag="refund"):
     """A stake returned to the player."""
+
+    kind: ClassVar[str] = "refund"  # the tag, without an isinstance chain
 
     bet_id: OperationId
 
@@ -71,12 +77,16 @@ class Refund(_Operation, tag="refund"):
 class Deposit(_Operation, tag="deposit"):
     """Money put onto a player's gaming account."""
 
+    kind: ClassVar[str] = "deposit"  # the tag, without an isinstance chain
+
     channel: Channel
     payment_method: PaymentMethod
 
 
 class Withdrawal(_Operation, tag="withdrawal"):
     """Money paid out of a player's gaming account."""
+
+    kind: ClassVar[str] = "withdrawal"  # the tag, without an isinstance chain
 
     channel: Channel
     payment_method: PaymentMethod

@@ -16,11 +16,21 @@ from dsom.ingest.state import day_start_us
 
 @dataclass(frozen=True)
 class Rates:
-    """Income tax and military levy from one date on."""
+    """Income tax and military levy from one date on (each also as numerator and
+    denominator, read once per win: a Fraction's properties cost more than the sum)."""
 
     since_us: int
     income_tax: Fraction
     military_levy: Fraction
+
+    def __post_init__(self) -> None:
+        parts = (
+            self.income_tax.numerator,
+            2 * self.income_tax.denominator,
+            self.military_levy.numerator,
+            2 * self.military_levy.denominator,
+        )
+        object.__setattr__(self, "parts", parts)
 
 
 def half_up(amount: int, rate: Fraction) -> int:
@@ -48,4 +58,9 @@ class TaxTable:
     def on_win(self, amount: int, occurred_us: int) -> tuple[int, int]:
         """(personal income tax, military levy) to withhold from one win."""
         rates = self.rates[max(bisect.bisect_right(self.starts, occurred_us) - 1, 0)]
-        return half_up(amount, rates.income_tax), half_up(amount, rates.military_levy)
+        tax_num, tax_den2, levy_num, levy_den2 = rates.parts  # type: ignore[attr-defined]
+        # half_up(amount, rate), inlined: (2·a·n + d) // 2d
+        return (
+            (2 * amount * tax_num + tax_den2 // 2) // tax_den2,
+            (2 * amount * levy_num + levy_den2 // 2) // levy_den2,
+        )

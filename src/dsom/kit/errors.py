@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from prometheus_client import Counter
+
+ERRORS_ANSWERED = Counter("dsom_http_errors_total", "Error answers by code", ["code"])
+
 
 class DomainError(Exception):
     """An error with a stable machine-readable code, rendered as `{"error": {...}}`."""

@@ -45,3 +45,5 @@ def configure(level: str = "info", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Alembic announces each of its plugins at info on every migration check: noise.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,39 @@ class Settings(BaseSettings):
     shard_index: int = Field(default=0, ge=0, description="this process's shard (internal)")
     shard_count: int = Field(default=1, ge=1, description="processes sharing organizers (internal)")
     shard_dir: Path | None = Field(default=None, description="their link sockets (internal)")
+    qes_trusted_cas: str = Field(
+        default="",
+        description="comma-separated PEM files of the CAs whose certificates may log in; "
+        "unset: the demo CA, <keys_out folder>/pki/ca.pem, once it exists",
+    )
+    qes_crls: str = Field(
+        default="",
+        description="comma-separated CRL files (PEM or DER); unset: <keys_out folder>/pki/crl.pem",
+    )
+    session_hours: float = Field(
+        default=12, gt=0, description="a session ends this long after login"
+    )
+    session_idle_minutes: float = Field(
+        default=30, gt=0, description="a session ends after this long without a request"
+    )
+    cookie_secure: Literal["auto", "always"] = Field(
+        default="auto",
+        description="`auto`: Secure cookies when the request came over HTTPS; `always`: behind "
+        "a TLS-terminating proxy that does not pass X-Forwarded-Proto",
+    )
+
+    def trusted_ca_files(self) -> tuple[list[Path], bool]:
+        """The trusted-CA files, and whether they were configured (else the demo default)."""
+        return _paths(self.qes_trusted_cas, self.keys_out.parent / "pki" / "ca.pem")
+
+    def crl_files(self) -> tuple[list[Path], bool]:
+        """The CRL files, and whether they were configured (else the demo default)."""
+        return _paths(self.qes_crls, self.keys_out.parent / "pki" / "crl.pem")
+
+
+def _paths(value: str, default: Path) -> tuple[list[Path], bool]:
+    configured = [Path(p.strip()) for p in value.split(",") if p.strip()]
+    return (configured, True) if configured else ([default], False)
 
 
 @lru_cache(maxsize=1)

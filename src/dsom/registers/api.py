@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from dsom.auth.deps import DB, Official
 from dsom.kit.db import write_transaction
 from dsom.kit.errors import ValidationFailed
+from dsom.people.api import client_ip
 from dsom.registers import service
 from dsom.registers.declarations import REGISTERS
 from dsom.registers.declare import Register
@@ -162,11 +163,13 @@ def _add_routes(reg: Register) -> None:
         openapi_extra=_values_body(reg, partial=False),
         responses=ERROR_RESPONSES,
     )
-    def create(principal: Official, engine: DB, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def create(
+        request: Request, principal: Official, engine: DB, body: dict[str, Any] = Body(...)
+    ) -> dict[str, Any]:
         principal.require(reg.write)  # 403 before any look at the body
         values, grounds = _values_and_grounds(body)
         with write_transaction(engine) as conn:
-            entry = service.create(conn, reg, principal, values, grounds)
+            entry = service.create(conn, reg, principal, values, grounds, ip=client_ip(request))
         return service.public(reg, entry)
 
     @router.get(
@@ -219,9 +222,11 @@ def _add_routes(reg: Register) -> None:
         except UnicodeDecodeError:
             raise ValidationFailed("the file is not UTF-8 text") from None
 
+        ip = client_ip(request)
+
         def run() -> service.ImportResult:
             with write_transaction(engine) as conn:
-                return service.import_csv(conn, reg, principal, text, grounds)
+                return service.import_csv(conn, reg, principal, text, grounds, ip=ip)
 
         result = await run_in_threadpool(run)
         return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
@@ -250,12 +255,19 @@ def _add_routes(reg: Register) -> None:
         responses=ERROR_RESPONSES,
     )
     def change(
-        key: str, principal: Official, engine: DB, body: dict[str, Any] = Body(...)
+        key: str,
+        request: Request,
+        principal: Official,
+        engine: DB,
+        body: dict[str, Any] = Body(...),
     ) -> dict[str, Any]:
         principal.require(reg.write)  # 403 before any look at the body
         values, grounds = _values_and_grounds(body)
         with write_transaction(engine) as conn:
-            return service.public(reg, service.update(conn, reg, principal, key, values, grounds))
+            entry = service.update(
+                conn, reg, principal, key, values, grounds, ip=client_ip(request)
+            )
+            return service.public(reg, entry)
 
     @router.post(
         f"{base}/{{key}}/status",
@@ -280,12 +292,18 @@ def _add_routes(reg: Register) -> None:
         },
     )
     def status(
-        key: str, principal: Official, engine: DB, body: dict[str, Any] = Body(...)
+        key: str,
+        request: Request,
+        principal: Official,
+        engine: DB,
+        body: dict[str, Any] = Body(...),
     ) -> dict[str, Any]:
         principal.require(reg.status_permission)
         grounds = service.Grounds.parse(body.get("grounds"))
         with write_transaction(engine) as conn:
-            entry = service.set_status(conn, reg, principal, key, body.get("status"), grounds)
+            entry = service.set_status(
+                conn, reg, principal, key, body.get("status"), grounds, ip=client_ip(request)
+            )
             return service.public(reg, entry)
 
     @router.get(

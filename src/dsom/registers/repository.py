@@ -61,6 +61,17 @@ def get_current(
     return dict(row) if row else None
 
 
+def get_many(
+    conn: Connection, reg: Register, keys: Sequence[str], principal: Principal | None = None
+) -> dict[str, Entry]:
+    """The current entries with these keys that `principal` may see, by key."""
+    if not keys:
+        return {}
+    table = CURRENT[reg.name]
+    stmt = _scope(select(table).where(table.c[reg.key].in_(list(keys))), reg, principal, table)
+    return {row[reg.key]: dict(row) for row in conn.execute(stmt).mappings()}
+
+
 def _as_of_clause(table: Any, at: datetime) -> ColumnElement[bool]:
     return and_(
         table.c.recorded_at <= at, or_(table.c.superseded_at.is_(None), table.c.superseded_at > at)
@@ -117,8 +128,10 @@ def list_entries(
     limit: int,
     offset: int,
     as_of: datetime | None = None,
+    descending: bool = False,
 ) -> tuple[list[Entry], int]:
-    """A page of entries matching `filters` (exact) and `text` (substring), and the total."""
+    """A page of entries matching `filters` (exact) and `text` (substring), in key order
+    (`descending`: last key first), and the total."""
     table = HISTORY[reg.name] if as_of else CURRENT[reg.name]
     stmt: Select[Any] = select(table)
     if as_of:
@@ -139,7 +152,8 @@ def list_entries(
         )
     stmt = _scope(stmt, reg, principal, table)
     total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = conn.execute(stmt.order_by(table.c[reg.key]).limit(limit).offset(offset)).mappings()
+    order = table.c[reg.key].desc() if descending else table.c[reg.key]
+    rows = conn.execute(stmt.order_by(order).limit(limit).offset(offset)).mappings()
     return [dict(r) for r in rows], int(total)
 
 
@@ -157,11 +171,18 @@ def _fold(value: Any) -> Any:
 
 
 def iter_all(
-    conn: Connection, reg: Register, principal: Principal | None, as_of: datetime | None = None
+    conn: Connection,
+    reg: Register,
+    principal: Principal | None,
+    as_of: datetime | None = None,
+    *,
+    filters: Mapping[str, Any] | None = None,
+    text: str | None = None,
 ) -> list[Entry]:
-    """Every entry visible to `principal` (now, or as of a past moment), in key order."""
+    """Every entry visible to `principal` (now, or as of a past moment) that matches
+    `filters` and `text`, in key order."""
     rows, _ = list_entries(
-        conn, reg, principal, filters={}, text=None, limit=10**12, offset=0, as_of=as_of
+        conn, reg, principal, filters=filters or {}, text=text, limit=10**12, offset=0, as_of=as_of
     )
     return rows
 
@@ -260,6 +281,13 @@ def update_entry(
     )
     conn.execute(insert(hist), [_history_row(reg, values, new_version, meta)])
     return new_version
+
+
+def count_by_status(conn: Connection, reg: Register, principal: Principal | None) -> dict[str, int]:
+    """How many current entries visible to `principal` a register has in each status."""
+    table = CURRENT[reg.name]
+    stmt = _scope(select(table.c.status, func.count()), reg, principal, table)
+    return {row[0]: int(row[1]) for row in conn.execute(stmt.group_by(table.c.status))}
 
 
 def count(conn: Connection, reg: Register) -> int:

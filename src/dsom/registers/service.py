@@ -1,14 +1,16 @@
 """What can be done with a register, for the JSON API, the pages and the command line alike.
 
 Services check permissions and rules and record history; the caller owns the
-transaction (a request, an import, the seeding), so nothing here commits.
+transaction (a request, an import, the seeding), so nothing here commits. Every change
+a person or an official's token makes (create, update, status, import) is also written
+to the audit log here, in the same transaction, so the API and the pages cannot differ.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from sqlalchemy import Connection, select
 from dsom.auth.principal import Principal
 from dsom.kit.errors import DomainError, NotFound, ValidationFailed
 from dsom.kit.time import isoformat_z, kyiv_midnight, parse_instant, utcnow
+from dsom.people import repository as people_repo
 from dsom.registers import repository as repo
 from dsom.registers.declarations import LICENCES, REGISTERS
 from dsom.registers.declare import Register
@@ -125,6 +128,15 @@ def get(
     return entry
 
 
+def get_many(
+    conn: Connection, reg: Register, principal: Principal, keys: Iterable[str]
+) -> dict[str, Entry]:
+    """The current entries with these keys that the principal may see, by key (the others
+    are left out, as if there were none)."""
+    principal.require(*reg.read)
+    return repo.get_many(conn, reg, sorted(set(keys)), principal)
+
+
 def history(conn: Connection, reg: Register, principal: Principal, key: str) -> list[Entry]:
     """Every version of one entry, oldest first."""
     principal.require(*reg.read)
@@ -159,6 +171,7 @@ def list_entries(
     limit: int = 50,
     offset: int = 0,
     as_of: datetime | None = None,
+    descending: bool = False,
 ) -> tuple[list[Entry], int]:
     """A page of entries visible to the principal, and how many match in all."""
     principal.require(*reg.read)
@@ -173,7 +186,15 @@ def list_entries(
             fields=[{"field": "offset", "message": "must not be negative"}],
         )
     return repo.list_entries(
-        conn, reg, principal, filters=filters, text=text, limit=limit, offset=offset, as_of=as_of
+        conn,
+        reg,
+        principal,
+        filters=filters,
+        text=text,
+        limit=limit,
+        offset=offset,
+        as_of=as_of,
+        descending=descending,
     )
 
 
@@ -316,7 +337,81 @@ def _meta(principal: Principal, action: str, grounds: Grounds) -> repo.ChangeMet
     )
 
 
+def _audit(
+    conn: Connection,
+    principal: Principal,
+    action: str,
+    target: str,
+    details: dict[str, Any],
+    grounds: Grounds,
+    *,
+    ip: str | None,
+    organizer: str | None,
+) -> None:
+    """Write a register change to the audit log, in the change's transaction: who, when,
+    what (`register.<action>`, `<register>/<key>`), on what grounds, from where.
+
+    The command line's own principal (seeding, maintenance) is not a person: its changes
+    are in the registers' history only."""
+    if principal.kind == "system":
+        return
+    details["grounds"] = {"decision": grounds.decision, "reason": grounds.reason}
+    people_repo.audit(
+        conn,
+        principal,
+        f"register.{action}",
+        target,
+        details,
+        ip,
+        at=utcnow(),
+        organizer=organizer,
+    )
+
+
+def _dumped(reg: Register, values: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    return {name: reg.get_field(name).type.dump(values.get(name)) for name in names}
+
+
+def _changes(reg: Register, before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """`{field: {"from", "to"}}` for every field whose value differs."""
+    return {
+        f.name: {"from": f.type.dump(before.get(f.name)), "to": f.type.dump(after.get(f.name))}
+        for f in reg.all_fields
+        if before.get(f.name) != after.get(f.name)
+    }
+
+
 def create(
+    conn: Connection,
+    reg: Register,
+    principal: Principal,
+    raw: Mapping[str, Any],
+    grounds: Grounds,
+    *,
+    ip: str | None = None,
+) -> Entry:
+    """Record a new entry (its first version); a generated key is assigned when none is given.
+    The change is in the audit log with `ip`."""
+    entry = _create(conn, reg, principal, raw, grounds)
+    _audit(
+        conn,
+        principal,
+        "created",
+        f"{reg.name}/{entry[reg.key]}",
+        {
+            "register": reg.name,
+            "key": entry[reg.key],
+            "version": 1,
+            "values": _dumped(reg, entry, (f.name for f in reg.all_fields)),
+        },
+        grounds,
+        ip=ip,
+        organizer=entry.get(reg.organizer_field),
+    )
+    return entry
+
+
+def _create(
     conn: Connection,
     reg: Register,
     principal: Principal,
@@ -326,7 +421,6 @@ def create(
     action: str = "create",
     refs_cache: RefCache | None = None,
 ) -> Entry:
-    """Record a new entry (its first version); a generated key is assigned when none is given."""
     principal.require(reg.write)
     values = validate(conn, reg, raw, existing=None, allow_status=True, refs_cache=refs_cache)
     key = values.get(reg.key)
@@ -353,11 +447,43 @@ def update(
     changes: Mapping[str, Any],
     grounds: Grounds,
     *,
+    ip: str | None = None,
+) -> Entry:
+    """Record a new version of an entry with `changes` applied; the old one stays in history.
+    A change (not a no-op) is in the audit log with `ip`."""
+    before, entry = _update(conn, reg, principal, key, changes, grounds)
+    if entry["version"] != before["version"]:
+        _audit(
+            conn,
+            principal,
+            "updated",
+            f"{reg.name}/{key}",
+            {
+                "register": reg.name,
+                "key": key,
+                "version": entry["version"],
+                "changes": _changes(reg, before, entry),
+            },
+            grounds,
+            ip=ip,
+            organizer=entry.get(reg.organizer_field),
+        )
+    return entry
+
+
+def _update(
+    conn: Connection,
+    reg: Register,
+    principal: Principal,
+    key: str,
+    changes: Mapping[str, Any],
+    grounds: Grounds,
+    *,
     action: str = "update",
     allow_status: bool = False,
     refs_cache: RefCache | None = None,
-) -> Entry:
-    """Record a new version of an entry with `changes` applied; the old one stays in history."""
+) -> tuple[Entry, Entry]:
+    """The entry before and after the change (the same when nothing changed)."""
     principal.require(reg.write)
     existing = repo.get_current(conn, reg, key, principal, for_update=True)
     if existing is None:
@@ -366,10 +492,10 @@ def update(
         conn, reg, changes, existing=existing, allow_status=allow_status, refs_cache=refs_cache
     )
     if all(values[f.name] == existing[f.name] for f in reg.all_fields):
-        return existing
+        return existing, existing
     meta = _meta(principal, action, grounds)
     version = repo.update_entry(conn, reg, key, values, existing["version"], meta)
-    return {
+    return existing, {
         **values,
         "version": version,
         "created_at": existing["created_at"],
@@ -378,9 +504,17 @@ def update(
 
 
 def set_status(
-    conn: Connection, reg: Register, principal: Principal, key: str, status: Any, grounds: Grounds
+    conn: Connection,
+    reg: Register,
+    principal: Principal,
+    key: str,
+    status: Any,
+    grounds: Grounds,
+    *,
+    ip: str | None = None,
 ) -> Entry:
-    """Move an entry to another status, if its register allows that step."""
+    """Move an entry to another status, if its register allows that step; the change is in
+    the audit log with `ip`."""
     principal.require(reg.status_permission)
     existing = repo.get_current(conn, reg, key, principal, for_update=True)
     if existing is None:
@@ -404,6 +538,21 @@ def set_status(
     meta = _meta(principal, "status", grounds)
     values = {**existing, "status": new}
     version = repo.update_entry(conn, reg, key, values, existing["version"], meta)
+    _audit(
+        conn,
+        principal,
+        "status_changed",
+        f"{reg.name}/{key}",
+        {
+            "register": reg.name,
+            "key": key,
+            "version": version,
+            "changes": {"status": {"from": existing["status"], "to": new}},
+        },
+        grounds,
+        ip=ip,
+        organizer=existing.get(reg.organizer_field),
+    )
     return {**values, "version": version, "updated_at": meta.at}
 
 
@@ -438,28 +587,43 @@ def effective_licence_status(version: Mapping[str, Any], at: datetime) -> str:
 
 
 def export_csv(
-    conn: Connection, reg: Register, principal: Principal, as_of: datetime | None = None
+    conn: Connection,
+    reg: Register,
+    principal: Principal,
+    as_of: datetime | None = None,
+    *,
+    filters: Mapping[str, Any] | None = None,
+    text: str | None = None,
 ) -> str:
-    """The register (what the principal may see) as CSV with a header of field names."""
+    """The register (what the principal may see; only entries matching `filters` and `text`
+    when given) as CSV with a header of field names."""
     principal.require(*reg.read)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([f.name for f in reg.all_fields])
-    for entry in repo.iter_all(conn, reg, principal, as_of):
+    for entry in repo.iter_all(conn, reg, principal, as_of, filters=filters, text=text):
         writer.writerow([f.type.to_text(entry.get(f.name)) for f in reg.all_fields])
     return out.getvalue()
 
 
 def export_json(
-    conn: Connection, reg: Register, principal: Principal, as_of: datetime | None = None
+    conn: Connection,
+    reg: Register,
+    principal: Principal,
+    as_of: datetime | None = None,
+    *,
+    filters: Mapping[str, Any] | None = None,
+    text: str | None = None,
 ) -> dict[str, Any]:
-    """The register (what the principal may see) as one JSON document."""
+    """The register (what the principal may see; only entries matching `filters` and `text`
+    when given) as one JSON document."""
     principal.require(*reg.read)
+    entries = repo.iter_all(conn, reg, principal, as_of, filters=filters, text=text)
     return {
         "register": reg.name,
         "exported_at": isoformat_z(utcnow()),
         "as_of": isoformat_z(as_of) if as_of else None,
-        "entries": [public(reg, e) for e in repo.iter_all(conn, reg, principal, as_of)],
+        "entries": [public(reg, e) for e in entries],
     }
 
 
@@ -491,12 +655,19 @@ def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def import_csv(
-    conn: Connection, reg: Register, principal: Principal, text: str, grounds: Grounds
+    conn: Connection,
+    reg: Register,
+    principal: Principal,
+    text: str,
+    grounds: Grounds,
+    *,
+    ip: str | None = None,
 ) -> ImportResult:
     """Load a whole register from CSV: each row creates or updates the entry of its key.
 
     All or nothing: every bad row is reported with its line number and reason, and
     if there is one, ImportFailed is raised and the caller's transaction rolls back.
+    A stored import is one entry of the audit log (with `ip`); its rows are in the history.
     """
     principal.require(reg.write)
     result = ImportResult()
@@ -539,10 +710,10 @@ def import_csv(
         try:
             existing = repo.get_current(conn, reg, key) if key else None
             if existing is None:
-                create(conn, reg, principal, row, grounds, action="import", refs_cache=cache)
+                _create(conn, reg, principal, row, grounds, action="import", refs_cache=cache)
                 result.created += 1
             else:
-                changed = update(
+                _, changed = _update(
                     conn,
                     reg,
                     principal,
@@ -571,6 +742,21 @@ def import_csv(
             "nothing of the file was imported",
             rows=problems,
         )
+    _audit(
+        conn,
+        principal,
+        "imported",
+        reg.name,
+        {
+            "register": reg.name,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        },
+        grounds,
+        ip=ip,
+        organizer=None,
+    )
     return result
 
 
