@@ -159,6 +159,12 @@ def operation_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
         403: {**_ERROR, "description": "`organizer_suspended`"},
         413: {**_ERROR, "description": "`batch_too_large` (> 10,000) or `payload_too_large`"},
         415: {**_ERROR, "description": "`unsupported_media_type`"},
+        429: {
+            **_ERROR,
+            "description": "`rate_limited`: over `DSOM_RATE_LIMIT` operations a second for "
+            "this organizer (when configured); nothing stored; retry after Retry-After "
+            "(also `error.retry_after`, seconds)",
+        },
         503: {**_ERROR, "description": "`unavailable`: nothing stored; retry after Retry-After"},
     },
     openapi_extra={
@@ -225,12 +231,22 @@ async def handle_submission(
             status, answer = await shards.forward(org, "submit", received_us, body)
         except PeerUnavailable:
             raise Unavailable("DSOM is restarting part of its service; retry shortly") from None
-        return status, answer, ({"Retry-After": "1"} if status == 503 else {})
+        return status, answer, _retry_after(status, answer)
     except DomainError as exc:
         ERRORS_ANSWERED.labels(exc.code).inc()
         error = {"code": exc.code, "message": exc.message, **exc.details}
-        retry = {"Retry-After": "1"} if exc.status_code == 503 else {}
-        return exc.status_code, _encode({"error": error}), retry
+        answer = _encode({"error": error})
+        return exc.status_code, answer, _retry_after(exc.status_code, answer)
+
+
+def _retry_after(status: int, answer: bytes) -> dict[str, str]:
+    """The Retry-After header of a 503 (a second) or a 429 (as its body says)."""
+    if status == 503:
+        return {"Retry-After": "1"}
+    if status == 429:
+        wait = msgspec.json.decode(answer).get("error", {}).get("retry_after", 1)
+        return {"Retry-After": str(int(wait))}
+    return {}
 
 
 async def _receive_limited(receive: Receive, declared: bytes | None) -> bytes:
@@ -285,6 +301,7 @@ async def _submit(engine: IngestEngine, org: str, received_us: int, body: bytes)
         raise BadBody(str(exc)) from None
     if len(raws) > MAX_OPERATIONS:
         raise BatchTooLarge(f"{len(raws)} operations in one request; send at most 10,000")
+    engine.limits.take(org, len(raws))
     items: list[Item] = []
     for raw in raws:
         try:

@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 
 from dsom.auth.keys import KeyCache
 from dsom.ingest import ledger
+from dsom.ingest.limits import RateLimiter
 from dsom.ingest.repository import IngestStore, Writes
 from dsom.ingest.rules import LATE_AFTER_US, BatchView, Prior, Rejection, check
 from dsom.ingest.schemas import (
@@ -135,6 +136,7 @@ class IngestEngine:
         self.window_us = settings.reporting_window_days * 24 * HOUR_US
         self.max_batch = settings.ingest_max_batch
         self.large_win_floor = settings.large_win_floor
+        self.limits = RateLimiter(settings.rate_limit)
         # ("day" or "month", organizer, Kyiv date, activity, player): already stored
         self.players_seen: set[tuple[str, str, str, str, str]] = set()
         self.kyiv_hours: dict[int, tuple[str, str]] = {}

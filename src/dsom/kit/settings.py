@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     ingest_max_batch: int = Field(
         default=50_000, description="operations per group commit, at most"
     )
+    rate_limit: float = Field(
+        default=0,
+        ge=0,
+        description="operations a second each organizer may send (429 over it); 0: no limit",
+    )
     ingest_lock_timeout_s: float = Field(
         default=10.0, description="how long a group commit waits for the database before 503"
     )

@@ -85,7 +85,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/office", "Home", ()),
     NavItem("/office/registers", "Registers", (P.REGISTERS_READ,)),
     NavItem("/office/registers", "Our registers", (P.REGISTERS_READ_OWN,)),
-    NavItem("/office/search", "Search", (P.REGISTERS_READ,)),
+    NavItem("/office/search", "Search", (P.REGISTERS_READ, P.REGISTERS_READ_OWN)),
     NavItem("/office/representatives", "Representatives", (P.REPRESENTATIVES_MANAGE,)),
     NavItem("/office/keys", "Access keys", (P.KEYS_MANAGE,)),
     NavItem("/office/submission", "Data submission", (P.KEYS_MANAGE, P.REPORTS_OWN)),
