@@ -32,12 +32,14 @@ from dsom.kit.settings import Settings, get_settings
 from dsom.people.api import router as auth_router
 from dsom.qes.config import make_verifier
 from dsom.registers.api import router as registers_router
+from dsom.reports.api import router as reports_router
 from dsom.web import mount_static
 from dsom.web.admin import router as admin_pages_router
 from dsom.web.organizer import router as organizer_pages_router
 from dsom.web.pages import error_page, wants_html
 from dsom.web.pages import router as pages_router
 from dsom.web.registers import router as registers_pages_router
+from dsom.web.reports import router as reports_pages_router
 
 log = logging.getLogger("dsom.app")
 
@@ -96,6 +98,7 @@ def create_app(  # noqa: PLR0915  (one statement per router and route; flat read
     app.include_router(ingest_router)
     app.include_router(registers_router)
     app.include_router(auth_router)
+    app.include_router(reports_router)
     _document_operations(app)
     mount_static(app)
     app.add_middleware(SubmissionFastPath, owner=app)
@@ -103,6 +106,7 @@ def create_app(  # noqa: PLR0915  (one statement per router and route; flat read
     app.include_router(registers_pages_router)
     app.include_router(organizer_pages_router)
     app.include_router(admin_pages_router)
+    app.include_router(reports_pages_router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     def healthz() -> dict[str, Any]:

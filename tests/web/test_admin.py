@@ -1,5 +1,6 @@
 """The regulator's administration over HTTP, on both databases: the audit log (filters,
-pages), managing officials (audited, sessions ended, not oneself), and the reports' page."""
+pages), managing officials (audited, sessions ended, not oneself). The reports' pages are
+tests/web/test_reports_pages.py."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from dsom.kit.time import KYIV, utcnow
 from dsom.people import repository as repo
 from dsom.people import service
 from dsom.web import i18n
-from dsom.web.admin import REPORTS, REPORTS_OF
 from tests.builders import make_organizer
 from tests.conftest import Server
 from tests.people.helpers import audit_entries, make_person, new_rnokpp
@@ -33,7 +33,6 @@ from tests.web.offices import (
 
 AUDIT = "/office/audit"
 OFFICIALS = "/office/officials"
-REPORTS_PAGE = "/office/reports"
 
 
 @pytest.fixture
@@ -202,38 +201,10 @@ def test_officials_changes_need_the_csrf_token_and_the_right(db: Engine, offices
     assert audit_entries(db, "official.added") == []
 
 
-# --- reports --------------------------------------------------------------------------------
+# --- words ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("who", "sees", "not_sees"),
-    [
-        ("regulator", {r.title for r in REPORTS}, set()),
-        ("tax", {"Gross gaming revenue", "Tax on winnings", "Large wins"}, {"Compliance"}),
-        ("head", {"Submission health", "Payments"}, {"System status", "Market share"}),
-    ],
-)
-def test_the_reports_page_lists_the_reports_of_the_persons_role(
-    db: Engine, offices: Offices, who: str, sees: set[str], not_sees: set[str]
-) -> None:
-    someone = head_of(db) if who == "head" else make_person(db, role=Role(who))
-    page = text_of(offices.log_in(someone).get(REPORTS_PAGE, params={"lang": "en"}).text)
-    assert "The reports are not available yet" in page
-    for title in sees:
-        assert title in page
-    for title in not_sees:
-        assert title not in page
-    own = "Each report will show only your organizer's data."
-    assert (own in page) is (who == "head")
-
-
-def test_the_reports_page_follows_the_who_sees_what_of_reports_md() -> None:
-    assert len(REPORTS) == 12
-    assert len(REPORTS_OF[P.REPORTS_FINANCIAL]) == 5
-    assert len(REPORTS_OF[P.REPORTS_OWN]) == 8
-    for report in REPORTS:
-        for words in (report.title, report.about, report.group):
-            assert words in i18n.UK, words
+def test_the_words_of_roles_and_audit_actions_have_their_ukrainian_and_english() -> None:
     for role in ("regulator", "regulator_admin", "tax"):
         assert f"role:{role}" in i18n.UK
         assert f"role:{role}" in i18n.EN

@@ -1,5 +1,5 @@
-"""The regulator's administration pages: the audit log, the officials, and the reports'
-place in the offices (the reports themselves arrive with the reports issue).
+"""The regulator's administration pages: the audit log and the officials (the reports'
+pages are web/reports.py).
 
 Permissions are checked on the server (`Principal.require`); changes come as htmx
 requests with the session's CSRF token and are written to the audit log by the
@@ -8,9 +8,8 @@ people service in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -201,141 +200,3 @@ def remove_official(
         removed = service.remove_official(conn, principal, person_id, ip=client_ip(request))
     message = _t(request)("{name} was removed and logged out.").format(name=removed.name)
     return _officials(request, engine, principal, fragment=True, message=message)
-
-
-# --- reports (their place, until the reports issue fills it) ----------------------------------
-
-
-@dataclass(frozen=True)
-class ReportPlan:
-    """A report of reports.md, as the page announces it."""
-
-    id: str
-    group: str
-    title: str
-    about: str
-
-
-# reports.md's twelve reports, by group; the reports issue replaces this with the definitions.
-REPORTS: tuple[ReportPlan, ...] = (
-    ReportPlan(
-        "system-status",
-        "Operational",
-        "System status",
-        "Whether DSOM is receiving data: operations accepted and rejected in the last minute "
-        "and hour, how fast they are taken in, how many organizers are reporting.",
-    ),
-    ReportPlan(
-        "submission-health",
-        "Operational",
-        "Submission health",
-        "For each organizer: when its data last arrived, what was accepted and rejected today, "
-        "and whether it is sending normally, silent, or degraded.",
-    ),
-    ReportPlan(
-        "rejections",
-        "Operational",
-        "Rejections",
-        "Rejected operations by period, organizer and rejection code.",
-    ),
-    ReportPlan(
-        "licenses",
-        "Regulatory",
-        "Licences",
-        "Licences by type of gambling and status, and those expiring within 90 days.",
-    ),
-    ReportPlan(
-        "compliance",
-        "Regulatory",
-        "Compliance",
-        "For each organizer: operations reported late, operations rejected for licence or "
-        "channel reasons, and hours without data while an online licence was active.",
-    ),
-    ReportPlan(
-        "large-wins",
-        "Regulatory",
-        "Large wins",
-        "Wins of 50,000 UAH or more, with their bet and player.",
-    ),
-    ReportPlan(
-        "market-volumes",
-        "Analytical",
-        "Market volumes",
-        "Bets, stakes, wins, payouts and refunds by period and type of gambling.",
-    ),
-    ReportPlan(
-        "player-activity",
-        "Analytical",
-        "Player activity",
-        "Active players, their bets and stakes, and the average stake per player.",
-    ),
-    ReportPlan(
-        "market-share",
-        "Analytical",
-        "Market share",
-        "Each organizer's share of stakes and of gross gaming revenue in each type of gambling.",
-    ),
-    ReportPlan(
-        "ggr",
-        "Financial",
-        "Gross gaming revenue",
-        "Stakes less refunds and payouts, by period, organizer and type of gambling.",
-    ),
-    ReportPlan(
-        "payments",
-        "Financial",
-        "Payments",
-        "Players' deposits and withdrawals, by period and organizer.",
-    ),
-    ReportPlan(
-        "winnings-tax",
-        "Financial",
-        "Tax on winnings",
-        "Personal income tax and military levy that organizers must withhold from winnings.",
-    ),
-)
-# reports.md, "Who sees what".
-REPORTS_OF: dict[Permission, frozenset[str]] = {
-    P.REPORTS_ALL: frozenset(r.id for r in REPORTS),
-    P.REPORTS_FINANCIAL: frozenset(
-        {"ggr", "payments", "winnings-tax", "market-volumes", "large-wins"}
-    ),
-    P.REPORTS_OWN: frozenset(
-        {
-            "submission-health",
-            "rejections",
-            "market-volumes",
-            "player-activity",
-            "ggr",
-            "payments",
-            "winnings-tax",
-            "large-wins",
-        }
-    ),
-}
-
-
-def reports_for(principal: Principal) -> list[tuple[str, list[ReportPlan]]]:
-    """The reports this person will see, by group, in reports.md's order."""
-    ids: set[str] = set()
-    for permission, reports in REPORTS_OF.items():
-        if principal.can(permission):
-            ids |= reports
-    groups: dict[str, list[ReportPlan]] = {}
-    for report in REPORTS:
-        if report.id in ids:
-            groups.setdefault(report.group, []).append(report)
-    return list(groups.items())
-
-
-@router.get("/reports")
-def reports_page(request: Request, session: PageSession) -> HTMLResponse:
-    """The reports' place: which reports this person will see here, and on whose data."""
-    principal = session.principal
-    principal.require(P.REPORTS_ALL, P.REPORTS_FINANCIAL, P.REPORTS_OWN)
-    context: dict[str, Any] = {
-        "groups": reports_for(principal),
-        "own_only": principal.organizer is not None,
-        "sees_submission": principal.organizer is not None,
-    }
-    return render(request, "admin/reports.html", **context)

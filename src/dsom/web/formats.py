@@ -17,6 +17,7 @@ from jinja2 import Environment
 from dsom.kit.time import KYIV
 from dsom.web.i18n import Translate
 
+MINUS = "\u2212"
 _ACTOR = re.compile(r"^[a-z]+:\S+ \((?P<name>.+)\)$")
 
 
@@ -32,12 +33,34 @@ def number(value: int | None) -> str:
     return "" if value is None else f"{value:,}".replace(",", "\u202f")
 
 
-def percent(value: float | None, lang: str = "uk") -> str:
-    """A share in percent to one decimal, with the language's decimal mark: 25,0 %."""
+def decimal(value: float | None, lang: str = "uk", places: int = 1) -> str:
+    """A number to `places` decimals, thin spaces between thousands, the language's
+    decimal mark and a true minus sign: −12 345,6."""
     if value is None:
         return ""
-    text = f"{value:.1f}"
-    return (text.replace(".", ",") if lang == "uk" else text) + "\u00a0%"
+    rounded = round(value, places)
+    text = f"{abs(rounded):,.{places}f}".replace(",", "\u202f")
+    if lang == "uk":
+        text = text.replace(".", ",")
+    return (MINUS if rounded < 0 else "") + text
+
+
+def percent(value: float | None, lang: str = "uk", places: int = 1) -> str:
+    """A share in percent to `places` decimals (one unless told), with the language's
+    decimal mark: 25,0 %."""
+    if value is None:
+        return ""
+    return decimal(value, lang, places) + "\u00a0%"
+
+
+def money(kopiyky: int | None, lang: str = "uk") -> str:
+    """Kopiyky as hryvnias, exactly, with 2 decimals and thin spaces between thousands:
+    1 234 567,89 (a minus sign before a negative sum)."""
+    if kopiyky is None:
+        return ""
+    whole, part = divmod(abs(kopiyky), 100)
+    mark = "," if lang == "uk" else "."
+    return f"{MINUS if kopiyky < 0 else ''}{number(whole)}{mark}{part:02d}"
 
 
 def actor_name(actor: str | None) -> str:
@@ -72,5 +95,11 @@ def ago(t: Translate, now: datetime, then: datetime) -> str:
 def install(env: Environment) -> None:
     """Give the templates these filters."""
     env.filters.update(
-        kyiv=kyiv, number=number, percent=percent, actor_name=actor_name, detail_text=detail_text
+        kyiv=kyiv,
+        number=number,
+        decimal=decimal,
+        percent=percent,
+        money=money,
+        actor_name=actor_name,
+        detail_text=detail_text,
     )

@@ -28,6 +28,7 @@ from dsom.kit.errors import DomainError
 from dsom.kit.settings import Settings
 from dsom.people.service import ActiveSession
 from dsom.reports.submission import glance
+from dsom.web.dashboards import dashboard
 from dsom.web.i18n import COOKIE, LANGUAGES, language_of, translator
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -239,6 +240,13 @@ def _demo_people(settings: Settings) -> list[dict[str, Any]]:
 
 @router.get("/office")
 def home(request: Request, session: PageSession, engine: DB) -> HTMLResponse:
-    """The person's home page: who they are and what they may do here (and, for an
-    organizer's people, a glance at how its data arrives)."""
-    return render(request, "office/home.html", submission=glance(engine, session.principal))
+    """The person's home page: who they are and what they may do here, and the dashboard
+    of their role (web/dashboards.py; for an organizer's people, a glance at how its
+    data arrives)."""
+    principal = session.principal
+    return render(
+        request,
+        "reports/home.html",
+        submission=glance(engine, principal),
+        dashboard=dashboard(request, engine, principal, language_of(request)),
+    )

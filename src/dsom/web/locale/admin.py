@@ -1,5 +1,4 @@
-"""The regulator's administration: the audit log, officials, and the reports' place
-(web/admin.py)."""
+"""The regulator's administration: the audit log and officials (web/admin.py)."""
 
 from __future__ import annotations
 
@@ -86,73 +85,6 @@ UK: dict[str, str] = {
     "role:regulator": "веде реєстри, бачить усі звіти та журнал аудиту",
     "role:regulator_admin": "те саме, а також додає та видаляє посадових осіб",
     "role:tax": "переглядає реєстри та фінансові звіти",
-    # reports
-    "The reports are not available yet: they are being built and will appear on this page. "
-    "Below are the reports you will find here.": "Звіти ще недоступні: їх створюють, і вони "
-    "з'являться на цій сторінці. Нижче — звіти, які ви тут знайдете.",
-    "Each report will show only your organizer's data.": "Кожен звіт показуватиме лише дані "
-    "вашого організатора.",
-    "Each report will cover every organizer, with filters by organizer and type of gambling.": (
-        "Кожен звіт охоплюватиме всіх організаторів, з відбором за організатором і видом "
-        "азартних ігор."
-    ),
-    "Every report can be chosen for a period, by hour, day or month, and downloaded as CSV or "
-    "Excel.": "Кожен звіт можна буде сформувати за період, погодинно, подобово чи помісячно, "
-    "і завантажити у форматі CSV або Excel.",
-    "Until then, how your data arrives and which operations were rejected is on the page": (
-        "Доти те, як надходять ваші дані і які операції відхилено, показує сторінка"
-    ),
-    "Operational": "Оперативні",
-    "Regulatory": "Регуляторні",
-    "Analytical": "Аналітичні",
-    "Financial": "Фінансові",
-    "System status": "Стан системи",
-    "Whether DSOM is receiving data: operations accepted and rejected in the last minute and "
-    "hour, how fast they are taken in, how many organizers are reporting.": "Чи отримує DSOM "
-    "дані: операції, прийняті й відхилені за останню хвилину та годину, швидкість їх "
-    "приймання, кількість організаторів, що звітують.",
-    "Submission health": "Стан передавання даних",
-    "For each organizer: when its data last arrived, what was accepted and rejected today, and "
-    "whether it is sending normally, silent, or degraded.": "Для кожного організатора: коли "
-    "надійшли його останні дані, що прийнято і відхилено сьогодні, і чи передає він дані "
-    "нормально, мовчить або з помилками.",
-    "Rejections": "Відмови",
-    "Rejected operations by period, organizer and rejection code.": "Відхилені операції за "
-    "періодами, організаторами та кодами відмов.",
-    "Licences": "Ліцензії",
-    "Licences by type of gambling and status, and those expiring within 90 days.": "Ліцензії "
-    "за видами азартних ігор і станом, а також ті, строк дії яких спливає протягом 90 днів.",
-    "Compliance": "Дотримання вимог",
-    "For each organizer: operations reported late, operations rejected for licence or channel "
-    "reasons, and hours without data while an online licence was active.": "Для кожного "
-    "організатора: операції, подані із запізненням, операції, відхилені через ліцензію чи "
-    "канал, і години без даних за чинної ліцензії на онлайн-діяльність.",
-    "Large wins": "Великі виграші",
-    "Wins of 50,000 UAH or more, with their bet and player.": "Виграші від 50 000 грн, зі "
-    "ставкою та гравцем.",
-    "Market volumes": "Обсяги ринку",
-    "Bets, stakes, wins, payouts and refunds by period and type of gambling.": "Ставки, їх "
-    "суми, виграші, виплати та повернення за періодами й видами азартних ігор.",
-    "Player activity": "Активність гравців",
-    "Active players, their bets and stakes, and the average stake per player.": "Активні "
-    "гравці, їхні ставки та суми ставок, середня сума ставок на гравця.",
-    "Market share": "Частки ринку",
-    "Each organizer's share of stakes and of gross gaming revenue in each type of gambling.": (
-        "Частка кожного організатора в сумі ставок і валовому доході від азартних ігор за "
-        "кожним видом."
-    ),
-    "Gross gaming revenue": "Валовий дохід від азартних ігор",
-    "Stakes less refunds and payouts, by period, organizer and type of gambling.": "Сума "
-    "ставок за вирахуванням повернень і виплат, за періодами, організаторами та видами "
-    "азартних ігор.",
-    "Payments": "Платежі",
-    "Players' deposits and withdrawals, by period and organizer.": "Поповнення рахунків "
-    "гравців і виведення коштів, за періодами та організаторами.",
-    "Tax on winnings": "Податок на виграші",
-    "Personal income tax and military levy that organizers must withhold from winnings.": (
-        "Податок на доходи фізичних осіб і військовий збір, які організатори мають утримати "
-        "з виграшів."
-    ),
 }
 
 # Codes and words that are not English text: the actions of the audit log, roles' duties.

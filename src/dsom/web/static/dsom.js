@@ -43,3 +43,11 @@
     if (target) target.setAttribute("aria-invalid", "true");
   });
 })();
+// A page whose address htmx changed (report filters) keeps it when the language changes.
+document.addEventListener("htmx:pushedIntoHistory", () => {
+  for (const link of document.querySelectorAll("a.lang[hreflang]")) {
+    const url = new URL(window.location.href);
+    url.searchParams.set("lang", link.getAttribute("hreflang"));
+    link.href = url.pathname + url.search;
+  }
+});
