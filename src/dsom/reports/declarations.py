@@ -299,7 +299,12 @@ REPORT_LIST: tuple[Report, ...] = (
             Column("active_players", C, "Активних гравців", "Active players"),
             Column("bets", C, "Ставок", "Bets"),
             Column("stakes", M, "Сума ставок", "Stakes"),
-            Column("avg_stake_per_player", M, "Ставок на гравця", "Average stake per player"),
+            Column(
+                "avg_stake_per_player",
+                M,
+                "Середня сума ставок на гравця",
+                "Average stake per player",
+            ),
         ),
         granted_by=frozenset({ALL, OWN}),
         filters=(*PERIODIC, "organizer", "activity"),
