@@ -340,7 +340,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def measure(
-    path: Path, repeat: int, only: set[str] | None = None
+    path: Path, repeat: int, only: set[str] | None = None, granularities: bool = True
 ) -> list[tuple[str, str, float, float, float, int]]:
     """(report, who, first, p50, p95 ms, rows) of each report over the last 31 days."""
     gcwatch.install()  # the garbage collector's thresholds of a `dsom serve` process
@@ -375,7 +375,7 @@ def measure(
             if only and report.id not in only:
                 continue
             variants: list[tuple[str, dict[str, str]]] = [("", {})]
-            if "granularity" in report.filters and who == "regulator":
+            if "granularity" in report.filters and who == "regulator" and granularities:
                 today_only = {"from": today.isoformat(), "granularity": "hour"}
                 variants += [
                     ("hour", {"granularity": "hour"}),
@@ -419,6 +419,9 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build anew even if it exists")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--only", help="comma-separated report ids (default: all)")
+    parser.add_argument(
+        "--no-variants", action="store_true", help="only the default granularity (day)"
+    )
     args = parser.parse_args()
     folder = None
     if args.path is None:
@@ -436,7 +439,8 @@ def main() -> None:
         with sqlite3.connect(path) as db:
             (count,) = db.execute("SELECT COUNT(*) FROM operations").fetchone()
         print(f"{count:,} operations stored; {path.stat().st_size / 2**30:.2f} GiB")
-        results = measure(path, args.repeat, set(args.only.split(",")) if args.only else None)
+        only = set(args.only.split(",")) if args.only else None
+        results = measure(path, args.repeat, only, granularities=not args.no_variants)
         print()
         print("| report | as | rows | first (ms) | p50 (ms) | p95 (ms) |")
         print("|---|---|---|---|---|---|")

@@ -34,6 +34,7 @@ from dsom.reports.models import (
     operations_hours,
     players_daily_counts,
     players_monthly_counts,
+    rejections_daily,
 )
 from tests.conftest import Server
 from tests.ingest.helpers import tax_half_up
@@ -55,6 +56,7 @@ OPERATION_TABLES = (
     operations_hours,
     players_daily_counts,
     players_monthly_counts,
+    rejections_daily,
 )
 
 

@@ -5,6 +5,8 @@ read ~400,000 hourly rows (measured: 300 ms on SQLite), so the database also kee
 
 - `operations_daily`: `operations_hourly` summed by Kyiv day (no licence), kept by
   triggers on `operations_hourly` (insert, and the engine's upserts as updates);
+- `rejections_daily`: `rejections_hourly` (by the hour received) summed by Kyiv day,
+  kept by triggers on `rejections_hourly` the same way;
 - `operations_hours`: the hours in which an organizer has at least one operation (by
   `occurred_at`), for the compliance report's silent hours: a tenth of the rows of
   `operations_hourly` (kept by the same insert trigger);
@@ -13,8 +15,8 @@ read ~400,000 hourly rows (measured: 300 ms on SQLite), so the database also kee
   of distinct players, kept by triggers on their inserts (a repeat is not inserted, so
   it is not counted).
 
-They start with the day (`operations_daily`) because reports read date ranges across
-all organizers; every key still includes the organizer.
+The daily ones start with the day because reports read date ranges across all
+organizers; every key still includes the organizer.
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ operations_daily = Table(
     Column("income_tax", BigInteger, nullable=False),
     Column("military_levy", BigInteger, nullable=False),
     PrimaryKeyConstraint("day", "organizer", "activity", "type"),
+)
+
+rejections_daily = Table(
+    "rejections_daily",
+    metadata,
+    Column("day", Date, nullable=False),  # Kyiv calendar day of the hour received
+    Column("organizer", String(8), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("day", "organizer", "code"),
 )
 
 operations_hours = Table(

@@ -49,15 +49,18 @@ from dsom.reports.models import (
     operations_hours,
     players_daily_counts,
     players_monthly_counts,
+    rejections_daily,
 )
 from dsom.reports.periods import (
     EPOCH_DAY,
     HOUR_US,
     Granularity,
     Split,
+    bucket_of_day,
     hour_at,
     month_starts,
     offsets,
+    split,
 )
 
 SUMS = ("count", "amount", "late", "income_tax", "military_levy")
@@ -251,7 +254,38 @@ def rejections(
     codes: Sequence[str] | None = None,
 ) -> list[tuple[int, str, str, int]]:
     """(bucket start hour, organizer, code, count) of operations rejected when received
-    in `[first, end)`, summed by the database; granularity None: the whole range (0)."""
+    in `[first, end)`: whole Kyiv days from `rejections_daily`, the rest by the hour;
+    granularity None: the whole range as one bucket (0)."""
+    if granularity == "hour":
+        return _hourly_rejections(conn, first, end, organizer, granularity, codes)
+    part = split(first, end)
+    found: dict[tuple[int, str, str], int] = {}
+    if part.first_day is not None:
+        r = rejections_daily.c
+        stmt = select(cast(r.day, String), r.organizer, r.code, _sum(r.count)).where(
+            r.day >= part.first_day, r.day < part.end_day
+        )
+        if organizer is not None:
+            stmt = stmt.where(r.organizer == organizer)
+        if codes is not None:
+            stmt = stmt.where(r.code.in_(codes))
+        for day, org, code, n in conn.execute(stmt.group_by(r.day, r.organizer, r.code)).all():
+            bucket = 0 if granularity is None else bucket_of_day(_day(day), granularity)
+            found[(bucket, org, code)] = found.get((bucket, org, code), 0) + n
+    for a, b in part.edges:
+        for bucket, org, code, n in _hourly_rejections(conn, a, b, organizer, granularity, codes):
+            found[(bucket, org, code)] = found.get((bucket, org, code), 0) + n
+    return [(*key, n) for key, n in found.items()]
+
+
+def _hourly_rejections(
+    conn: Connection,
+    first: int,
+    end: int,
+    organizer: str | None,
+    granularity: Granularity | None,
+    codes: Sequence[str] | None,
+) -> list[tuple[int, str, str, int]]:
     r = rejections_hourly.c
     bucket = literal(0) if granularity is None else bucket_sql(r.hour, granularity, first, end)
     stmt = select(bucket, r.organizer, r.code, _sum(r.count)).where(
