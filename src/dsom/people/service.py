@@ -488,33 +488,17 @@ def add_representative(
     rnokpp = _check_rnokpp(rnokpp)
     granted = _check_rights(rights)
     now = utcnow()
-    existing = repo.person_in(conn, rnokpp, organizer)
-    if existing is not None and existing.active:
-        raise Conflict(f"{rnokpp} already acts for organizer {organizer} as {existing.role}")
-    if existing is not None:
-        person = repo.update_person(
-            conn,
-            existing.id,
-            role=Role.ORGANIZER_REPRESENTATIVE,
-            rights=granted,
-            status=repo.ACTIVE,
-            name=name.strip() or existing.name,
-            created_at=now,
-            created_by=principal.actor,
-            removed_at=None,
-            removed_by=None,
-        )
-    else:
-        person = repo.insert_person(
-            conn,
-            rnokpp=rnokpp,
-            name=name.strip(),
-            role=Role.ORGANIZER_REPRESENTATIVE,
-            organizer=organizer,
-            rights=granted,
-            created_by=principal.actor,
-            at=now,
-        )
+    person = _appoint(
+        conn,
+        principal,
+        rnokpp=rnokpp,
+        organizer=organizer,
+        role=Role.ORGANIZER_REPRESENTATIVE,
+        rights=granted,
+        name=name,
+        at=now,
+        taken="already acts for organizer {organizer} as {role}",
+    )
     repo.audit(
         conn,
         principal,
@@ -650,32 +634,17 @@ def add_official(
         )
     role = Role(role)
     now = utcnow()
-    existing = repo.person_in(conn, rnokpp, None)
-    if existing is not None and existing.active:
-        raise Conflict(f"{rnokpp} is already an official ({existing.role})")
-    if existing is not None:
-        person = repo.update_person(
-            conn,
-            existing.id,
-            role=role,
-            status=repo.ACTIVE,
-            name=name.strip() or existing.name,
-            created_at=now,
-            created_by=principal.actor,
-            removed_at=None,
-            removed_by=None,
-        )
-    else:
-        person = repo.insert_person(
-            conn,
-            rnokpp=rnokpp,
-            name=name.strip(),
-            role=role,
-            organizer=None,
-            rights=frozenset(),
-            created_by=principal.actor,
-            at=now,
-        )
+    person = _appoint(
+        conn,
+        principal,
+        rnokpp=rnokpp,
+        organizer=None,
+        role=role,
+        rights=frozenset(),
+        name=name,
+        at=now,
+        taken="is already an official ({role})",
+    )
     repo.audit(
         conn,
         principal,
@@ -686,6 +655,48 @@ def add_official(
         at=now,
     )
     return person
+
+
+def _appoint(
+    conn: Connection,
+    principal: Principal,
+    *,
+    rnokpp: str,
+    organizer: str | None,
+    role: Role,
+    rights: frozenset[Permission],
+    name: str,
+    at: datetime,
+    taken: str,
+) -> PersonRecord:
+    """Add a person in `role` (for `organizer`, or as an official), or reinstate them if
+    they were removed; Conflict if they already act there (`taken`: the message's end)."""
+    existing = repo.person_in(conn, rnokpp, organizer)
+    if existing is not None and existing.active:
+        raise Conflict(f"{rnokpp} " + taken.format(organizer=organizer, role=existing.role))
+    if existing is not None:
+        return repo.update_person(
+            conn,
+            existing.id,
+            role=role,
+            rights=rights,
+            status=repo.ACTIVE,
+            name=name.strip() or existing.name,
+            created_at=at,
+            created_by=principal.actor,
+            removed_at=None,
+            removed_by=None,
+        )
+    return repo.insert_person(
+        conn,
+        rnokpp=rnokpp,
+        name=name.strip(),
+        role=role,
+        organizer=organizer,
+        rights=rights,
+        created_by=principal.actor,
+        at=at,
+    )
 
 
 def list_audit(
