@@ -172,8 +172,10 @@ def serving(
 
 @pytest.fixture(scope="session")
 def server(database: Database) -> Iterator[Server]:
-    """uvicorn serving DSOM on the session's database."""
-    with serving(Settings(database_url=database.url), database.engine) as (app, base_url):
+    """uvicorn serving DSOM on the session's database. Every test logs in from 127.0.0.1,
+    so the per-address login limit is off here; tests/people/test_login.py sets it."""
+    settings = Settings(database_url=database.url, login_challenges_per_minute=0)
+    with serving(settings, database.engine) as (app, base_url):
         yield Server(base_url, database.engine, app)
 
 

@@ -160,7 +160,11 @@ def _document_operations(app: FastAPI) -> None:
 
 def _error(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
     ERRORS_ANSWERED.labels(code).inc()
-    headers = {"Retry-After": "1"} if status == 503 else None
+    headers = None
+    if status == 503:
+        headers = {"Retry-After": "1"}
+    elif status == 429:
+        headers = {"Retry-After": str(int(extra.get("retry_after", 1)))}
     return JSONResponse(
         {"error": {"code": code, "message": message, **extra}}, status, headers=headers
     )

@@ -8,14 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from dsom.auth.permissions import Permission, Role, permissions_of
 from dsom.auth.tokens import token_hash
 from dsom.kit.codes import make_edrpou
+from dsom.kit.errors import RateLimited
 from dsom.kit.time import parse_instant, utcnow
 from dsom.people.models import organizer_registrations, people, qes_challenges, sessions
-from dsom.people.service import CHALLENGE_LIFETIME
+from dsom.people.service import CHALLENGE_LIFETIME, issue_challenge
 from dsom.qes import pki
 from tests.builders import make_organizer
 from tests.conftest import Server
@@ -61,6 +62,45 @@ def test_challenge_is_new_each_time_and_expires_within_a_minute(http: httpx.Clie
     assert first.json()["challenge"] != second.json()["challenge"]
     expires = parse_instant(first.json()["expires_at"])
     assert before < expires <= utcnow() + timedelta(seconds=60)
+
+
+def test_challenges_are_limited_per_address_across_the_minute(
+    http: httpx.Client, db: Engine, server: Server
+) -> None:
+    settings = server.app.state.settings
+    with db.begin() as conn:
+        conn.execute(delete(qes_challenges))
+    settings.login_challenges_per_minute = 3
+    try:
+        answers = [http.post(CHALLENGE) for _ in range(4)]
+    finally:
+        settings.login_challenges_per_minute = 0
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    refused = answers[3]
+    assert error_code(refused) == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.json()["error"]["retry_after"] == int(refused.headers["Retry-After"])
+    with db.connect() as conn:  # the refused request was given no challenge
+        assert conn.execute(select(func.count()).select_from(qes_challenges)).scalar() == 3
+
+
+def test_challenge_limit_counts_each_address_and_only_the_last_minute(db: Engine) -> None:
+    with db.begin() as conn:
+        conn.execute(delete(qes_challenges))
+        start = utcnow()
+
+        def ask(ip: str | None, second: int) -> None:
+            issue_challenge(conn, ip=ip, per_minute=3, now=start + timedelta(seconds=second))
+
+        for second in (0, 20, 40):
+            ask("192.0.2.1", second)
+        with pytest.raises(RateLimited) as refused:
+            ask("192.0.2.1", 45)
+        assert refused.value.details["retry_after"] == 15  # when the one at 0 s leaves
+        ask("198.51.100.7", 45)  # another address
+        ask("192.0.2.1", 61)  # the one at 0 s has left the minute
+        ask(None, 61)  # no address known: not limited
 
 
 # --- a valid login for each role ----------------------------------------------------------

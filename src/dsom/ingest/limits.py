@@ -13,14 +13,11 @@ import math
 import time
 from collections.abc import Callable
 
-from dsom.kit.errors import DomainError
+from dsom.kit.errors import RateLimited
+
+__all__ = ["RateLimited", "RateLimiter"]
 
 MAX_REQUEST = 10_000
-
-
-class RateLimited(DomainError):
-    status_code = 429
-    code = "rate_limited"
 
 
 class RateLimiter:

@@ -54,6 +54,13 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
 
+class RateLimited(DomainError):
+    """Over a configured rate; `retry_after` (seconds) says when to try again."""
+
+    status_code = 429
+    code = "rate_limited"
+
+
 class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     session_idle_minutes: float = Field(
         default=30, gt=0, description="a session ends after this long without a request"
     )
+    login_challenges_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="login challenges one IP address may ask for a minute (429 over it); 0: any",
+    )
     cookie_secure: Literal["auto", "always"] = Field(
         default="auto",
         description="`auto`: Secure cookies when the request came over HTTPS; `always`: behind "

@@ -41,11 +41,18 @@ def cookie_secure(request: Request, settings: Settings) -> bool:
     return settings.cookie_secure == "always" or request.url.scheme == "https"
 
 
-@router.post("/challenge", summary="A one-time login challenge")
+@router.post(
+    "/challenge",
+    summary="A one-time login challenge",
+    responses={429: {"description": "`rate_limited`: too many from this address; see Retry-After"}},
+)
 def challenge(request: Request, engine: DB) -> ChallengeOut:
     """A challenge to sign with the person's key: valid for a minute, usable once."""
+    settings: Settings = request.app.state.settings
     with service.transaction(engine) as conn:
-        issued = service.issue_challenge(conn, ip=client_ip(request))
+        issued = service.issue_challenge(
+            conn, ip=client_ip(request), per_minute=settings.login_challenges_per_minute
+        )
     return ChallengeOut(challenge=issued.text, expires_at=isoformat_z(issued.expires_at))
 
 

@@ -264,6 +264,15 @@ def challenge_row(conn: Connection, challenge: str) -> RowMapping | None:
     )
 
 
+def challenges_issued_since(conn: Connection, ip: str, since: datetime) -> list[datetime]:
+    """When the challenges `ip` was given after `since` were issued, oldest first."""
+    c = qes_challenges.c
+    rows = conn.execute(
+        select(c.issued_at).where(c.ip == ip, c.issued_at > since).order_by(c.issued_at)
+    )
+    return [issued for (issued,) in rows]
+
+
 def purge_challenges(conn: Connection, expired_before: datetime) -> None:
     """Forget challenges that expired before `expired_before`."""
     conn.execute(delete(qes_challenges).where(qes_challenges.c.expires_at < expired_before))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import math
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +38,7 @@ from dsom.auth.permissions import REPRESENTATIVE_RIGHTS, Permission, Role, permi
 from dsom.auth.principal import Principal
 from dsom.auth.tokens import token_hash
 from dsom.kit.codes import is_valid_rnokpp
-from dsom.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dsom.kit.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from dsom.kit.settings import Settings
 from dsom.kit.time import utcnow
 from dsom.people import repository as repo
@@ -92,10 +93,24 @@ class Challenge:
     expires_at: datetime
 
 
-def issue_challenge(conn: Connection, *, ip: str | None, now: datetime | None = None) -> Challenge:
-    """A new challenge, valid for a minute, usable once."""
+def issue_challenge(
+    conn: Connection, *, ip: str | None, per_minute: int = 0, now: datetime | None = None
+) -> Challenge:
+    """A new challenge, valid for a minute, usable once; RateLimited if `ip` asked for
+    `per_minute` (0: no limit) in the last minute already."""
     now = now or utcnow()
     repo.purge_challenges(conn, now - CHALLENGE_KEPT)
+    if per_minute and ip is not None:
+        recent = repo.challenges_issued_since(conn, ip, now - timedelta(minutes=1))
+        if len(recent) >= per_minute:
+            # The window frees a place when the oldest of the last `per_minute` leaves it.
+            frees_at = recent[-per_minute] + timedelta(minutes=1)
+            wait = max(1, math.ceil((frees_at - now).total_seconds()))
+            raise RateLimited(
+                f"too many login challenges from this address: at most {per_minute} a "
+                f"minute; retry after {wait} s",
+                retry_after=wait,
+            )
     text = CHALLENGE_PREFIX + secrets.token_urlsafe(32)
     expires_at = now + CHALLENGE_LIFETIME
     repo.insert_challenge(conn, text, at=now, expires_at=expires_at, ip=ip)

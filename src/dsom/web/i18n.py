@@ -79,6 +79,7 @@ UK: dict[str, str] = {
     "challenge_expired": "Час на вхід минув; спробуйте ще раз.",
     "challenge_used": "Цей запит на вхід уже використано; спробуйте ще раз.",
     "unknown_person": "Особу з цим сертифікатом не зареєстровано в DSOM.",
+    "rate_limited": "Забагато спроб входу з цієї адреси; зачекайте хвилину й спробуйте ще раз.",
     "not_a_key_file": "Це не файл ключа PKCS#12 (.p12, .pfx).",
     "wrong_password": "Неправильний пароль до файлу ключа.",
     "unsupported_key_file": "Браузер не може відкрити цей файл ключа; експортуйте його "
@@ -117,6 +118,7 @@ EN: dict[str, str] = {
     "challenge_expired": "The time to log in ran out; try again.",
     "challenge_used": "This login request was used already; try again.",
     "unknown_person": "No one with this certificate is registered with DSOM.",
+    "rate_limited": "Too many login attempts from this address; wait a minute and try again.",
     "not_a_key_file": "This file is not a PKCS#12 key file (.p12, .pfx).",
     "wrong_password": "Wrong password for this key file.",
     "unsupported_key_file": "This browser cannot open this key file; export it again with "

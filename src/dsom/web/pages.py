@@ -44,6 +44,7 @@ LOGIN_CODES = (
     "challenge_expired",
     "challenge_used",
     "unknown_person",
+    "rate_limited",
     "not_a_key_file",
     "wrong_password",
     "unsupported_key_file",

@@ -57,7 +57,11 @@
       const buffer = await file.arrayBuffer();
       await showCertificate(buffer);
       const challenge = await postJSON("/api/v1/auth/challenge");
-      if (!challenge.ok) { say(messages.failed, true); return; }
+      if (!challenge.ok) {
+        const code = challenge.data && challenge.data.error && challenge.data.error.code;
+        say(explain(code), true);
+        return;
+      }
       say(messages.signing);
       const signature = await window.DSOMQES.signChallenge(
         buffer, password.value, challenge.data.challenge);
