@@ -13,8 +13,9 @@ through HTTP (10 M operations through the API would take the better part of an h
 the operations table row by row as the ingest engine writes it (canonical bytes, the
 hash chain, seq in order of receipt), and the rollups the engine keeps computed
 alongside (operations_hourly, submissions_hourly, rejections_hourly, players_daily /
-players_monthly, large_wins); migration 0005's triggers then fill operations_daily,
-operations_hours and the player counts as they do at ingest. The traffic is shaped like
+players_monthly, large_wins); then `IngestStore.rebuild_report_rollups` computes from
+those the report rollups the engine keeps at ingest (operations_daily, operations_hours,
+rejections_daily, the player counts). The traffic is shaped like
 a market: organizers' sizes follow a power law (the largest ~12 % of operations), a day
 peaks in the evening and sleeps at 4-6 am (Kyiv), 52 % bets, 22 % wins on earlier bets
 (a few large ones), 1.5 % refunds, 14 % deposits, 10.5 % withdrawals; players per
@@ -47,6 +48,7 @@ import msgspec
 from dsom.auth.permissions import Role, permissions_of
 from dsom.auth.principal import Principal
 from dsom.demo import market as demo
+from dsom.ingest.repository import IngestStore
 from dsom.ingest.taxes import TaxTable
 from dsom.kit import gcwatch
 from dsom.kit.db import make_engine
@@ -325,6 +327,13 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
         [(*k, v) for k, v in rejected.items()],
     )
     db.execute("COMMIT")
+    db.close()
+    engine = make_engine(url)
+    store = IngestStore(engine)
+    store.rebuild_report_rollups()
+    store.close()
+    engine.dispose()
+    db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     print(

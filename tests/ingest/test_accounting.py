@@ -1,5 +1,6 @@
-"""Whatever two organizers send, the answers add up, and the stored rollups, the large
-wins and each ledger equal a plain recomputation from the operations DSOM accepted.
+"""Whatever two organizers send, the answers add up, and the stored rollups (the report
+rollups by Kyiv day and the distinct-player counts too), the large wins and each ledger
+equal a plain recomputation from the operations DSOM accepted.
 
 The test keeps its own model of the rules (protocol.md §2.2, in their order) and checks
 every answer against it operation by operation; the operations it then counts as
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +36,13 @@ from dsom.ingest.models import (
 )
 from dsom.kit.time import KYIV, kyiv_midnight
 from dsom.registers.declarations import ACTIVITIES
+from dsom.reports.models import (
+    operations_daily,
+    operations_hours,
+    players_daily_counts,
+    players_monthly_counts,
+    rejections_daily,
+)
 from tests.conftest import Server
 from tests.ingest.helpers import (
     HOUR_US,
@@ -512,6 +520,8 @@ def expected_tables(orgs: list[Org]) -> dict[str, Any]:
     monthly: set[tuple[str, date, str, str]] = set()
     wins: set[tuple[str, int, int, int]] = set()
     stored: dict[tuple[str, int], tuple[Any, ...]] = {}
+    by_day: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    rejected_by_day: dict[tuple[Any, ...], int] = defaultdict(int)
     for org in orgs:
         hashes = chain_hashes(org.code, [a.op for a in org.ledger])
         for a, digest in zip(org.ledger, hashes, strict=True):
@@ -529,8 +539,10 @@ def expected_tables(orgs: list[Org]) -> dict[str, Any]:
             row = hourly[
                 (org.code, a.occurred_us // HOUR_US, op["license"], a.activity, op["type"])
             ]
+            day_row = by_day[(org.code, kyiv_day(a.occurred_us), a.activity, op["type"])]
             for i, value in enumerate((1, op["amount"], int(late), *taxes)):
                 row[i] += value
+                day_row[i] += value
             stored[(org.code, a.seq)] = (
                 op["operation_id"],
                 op["type"],
@@ -550,6 +562,7 @@ def expected_tables(orgs: list[Org]) -> dict[str, Any]:
             hour = ans.received_us // HOUR_US
             for code in ans.codes:
                 rejections[(org.code, hour, code)] += 1
+                rejected_by_day[(org.code, kyiv_day(ans.received_us), code)] += 1
             sub = submissions[(org.code, hour)]
             for i, value in enumerate(
                 (1, ans.received, ans.accepted, ans.duplicates, ans.rejected)
@@ -564,6 +577,11 @@ def expected_tables(orgs: list[Org]) -> dict[str, Any]:
         "players_daily": daily,
         "players_monthly": monthly,
         "large_wins": wins,
+        "operations_daily": dict(by_day),
+        "operations_hours": {(org, hour) for org, hour, *_ in hourly},
+        "rejections_daily": dict(rejected_by_day),
+        "players_daily_counts": dict(Counter((org, day, act) for org, day, act, _ in daily)),
+        "players_monthly_counts": dict(Counter((org, m, act) for org, m, act, _ in monthly)),
     }
 
 
@@ -629,6 +647,28 @@ def stored_tables(db: Engine, codes: list[str]) -> dict[str, Any]:
                 for r in rows(players_monthly)
             },
             "large_wins": {(r.organizer, r.seq, r.occurred_us, r.amount) for r in rows(large_wins)},
+            "operations_daily": {
+                (r.organizer, _as_date(r.day), r.activity, r.type): [
+                    r.count,
+                    r.amount,
+                    r.late,
+                    r.income_tax,
+                    r.military_levy,
+                ]
+                for r in rows(operations_daily)
+            },
+            "operations_hours": {(r.organizer, r.hour) for r in rows(operations_hours)},
+            "rejections_daily": {
+                (r.organizer, _as_date(r.day), r.code): r.count for r in rows(rejections_daily)
+            },
+            "players_daily_counts": {
+                (r.organizer, _as_date(r.day), r.activity): r.players
+                for r in rows(players_daily_counts)
+            },
+            "players_monthly_counts": {
+                (r.organizer, _as_date(r.month), r.activity): r.players
+                for r in rows(players_monthly_counts)
+            },
         }
 
 
@@ -727,3 +767,55 @@ def test_a_player_betting_on_the_first_of_a_month_counts_in_that_month(
         ).all()
     assert [(_as_date(d), p) for d, p in daily] == [(first, "p-1")]
     assert [(_as_date(m), p) for m, p in monthly] == [(first, "p-1")]
+
+
+def test_player_counts_stay_exact_when_players_bet_again_after_the_engine_forgets_them(
+    http: httpx.Client, db: Engine, server: Server
+) -> None:
+    # The engine skips players it remembers storing; after a reload (as after a restart)
+    # it remembers none, so only what the inserts actually stored may be counted.
+    market = new_market(db)
+    serial = itertools.count(1)
+    now = datetime.now(UTC)
+    when = {"today": now - timedelta(minutes=1), "earlier": now - timedelta(hours=26)}
+    placed: set[tuple[str, str, str]] = set()  # (day or earlier, activity, player)
+
+    def send(*bets: tuple[str, str, str]) -> None:
+        ops = []
+        for moment, activity, player in bets:
+            licence = market.licences[activity]
+            ops.append(
+                bet(
+                    f"b-{next(serial)}",
+                    licence=licence.number,
+                    channel=licence.channels[0],
+                    game_type=activity,
+                    occurred_at=iso_z(when[moment]),
+                    player_id=player,
+                )
+            )
+            placed.add((moment, activity, player))
+        answer = post(http, market.headers, ops).json()
+        assert answer["accepted"] == len(ops), answer
+
+    casino, book = "online_casino", "bookmaking"
+    send(("today", casino, "a"), ("today", casino, "b"), ("today", casino, "a"))
+    send(("today", casino, "a"), ("today", casino, "c"), ("earlier", casino, "a"))
+    server.reload()
+    send(("today", casino, "a"), ("today", casino, "b"), ("today", casino, "d"))
+    send(("earlier", casino, "a"), ("earlier", casino, "b"), ("today", book, "a"))
+    server.reload()
+    send(("today", casino, "c"), ("earlier", casino, "b"), ("today", book, "a"))
+
+    daily: Counter[tuple[str, date, str]] = Counter()
+    monthly: Counter[tuple[str, date, str]] = Counter()
+    for moment, activity, _player in placed:
+        daily[(market.organizer, kyiv_day(instant_us(iso_z(when[moment]))), activity)] += 1
+    for month, activity, _player in {
+        (kyiv_day(instant_us(iso_z(when[m]))).replace(day=1), a, p) for m, a, p in placed
+    }:
+        monthly[(market.organizer, month, activity)] += 1
+    stored = stored_tables(db, [market.organizer])
+    assert stored["players_daily_counts"] == dict(daily)
+    assert stored["players_monthly_counts"] == dict(monthly)
+    assert daily[(market.organizer, kyiv_day(instant_us(iso_z(when["today"]))), casino)] == 4

@@ -38,6 +38,13 @@ from dsom.ingest.verify import verify
 from dsom.kit.db import make_engine
 from dsom.kit.migrate import upgrade
 from dsom.kit.settings import Settings
+from dsom.reports.models import (
+    operations_daily,
+    operations_hours,
+    players_daily_counts,
+    players_monthly_counts,
+    rejections_daily,
+)
 from tests.conftest import drop_postgres, fresh_postgres, serving
 from tests.ingest.helpers import (
     LEDGER,
@@ -59,6 +66,11 @@ INGEST_TABLES = (
     players_daily,
     players_monthly,
     large_wins,
+    operations_daily,
+    operations_hours,
+    rejections_daily,
+    players_daily_counts,
+    players_monthly_counts,
 )
 
 

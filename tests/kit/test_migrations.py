@@ -90,3 +90,85 @@ def test_downgrade_to_base_leaves_no_dsom_tables_and_upgrade_works_again(empty: 
 
     assert current_revision(empty) == _head()
     assert _differences(empty) == []
+
+
+REPORT_ROLLUPS = (
+    "operations_daily",
+    "operations_hours",
+    "rejections_daily",
+    "players_daily_counts",
+    "players_monthly_counts",
+)
+
+
+def _rollups(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
+    """Every row of the report rollups, by column name (their column order changes)."""
+    with engine.connect() as conn:
+        return {
+            table: {
+                tuple(sorted(row._mapping.items()))
+                for row in conn.exec_driver_sql(f"SELECT * FROM {table}")
+            }
+            for table in REPORT_ROLLUPS
+        }
+
+
+def _triggers(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            query = (
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal UNION "
+                "SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public'"
+            )
+        return set(conn.exec_driver_sql(query).scalars())
+
+
+def _keys(engine: Engine) -> dict[str, list[str]]:
+    found = inspect(engine)
+    return {t: found.get_pk_constraint(t)["constrained_columns"] for t in REPORT_ROLLUPS}
+
+
+def _hourly_row(hour: int, count: int) -> str:
+    return (
+        "INSERT INTO operations_hourly (organizer, hour, licence, activity, type, count, amount, "
+        f"late, income_tax, military_levy) VALUES ('12345678', {hour}, 'L', 'online_casino', "
+        f"'bet', {count}, 100, 0, 0, 0)"
+    )
+
+
+def test_0007_rekeys_the_report_rollups_organizer_first_keeping_their_rows(empty: Engine) -> None:
+    upgrade(empty, "0006")
+    day_two = 494_000  # 2026-05-10 08:00 UTC; 12 hours before it is 23:00 on the 9th in Kyiv
+    with empty.begin() as conn:
+        for hour, count in ((day_two - 12, 1), (day_two, 2), (day_two + 1, 3)):
+            conn.exec_driver_sql(_hourly_row(hour, count))
+        conn.exec_driver_sql(
+            f"INSERT INTO rejections_hourly VALUES ('12345678', {day_two}, 'unknown_bet', 4)"
+        )
+        for table, period in (("players_daily", "2026-05-10"), ("players_monthly", "2026-05-01")):
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} VALUES ('12345678', '{period}', 'online_casino', 'p-1'), "
+                f"('12345678', '{period}', 'online_casino', 'p-2')"
+            )
+    kept = _rollups(empty)  # as 0005's and 0006's triggers wrote them
+    assert all(kept.values())
+    assert _keys(empty)["operations_daily"][0] == "day"
+
+    upgrade(empty)
+
+    assert _rollups(empty) == kept
+    assert {key[0] for key in _keys(empty).values()} == {"organizer"}
+    assert _triggers(empty) == set()
+
+    downgrade(empty, "0006")
+
+    assert _rollups(empty) == kept
+    assert _keys(empty)["operations_daily"][:2] == ["day", "organizer"]
+    assert _triggers(empty)  # and they keep the rollups again:
+    with empty.begin() as conn:
+        conn.exec_driver_sql(_hourly_row(day_two + 2, 5))
+        (count,) = conn.exec_driver_sql("SELECT SUM(count) FROM operations_daily").one()
+    assert count == 11

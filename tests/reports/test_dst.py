@@ -1,25 +1,28 @@
 """Kyiv days of 23 and 25 hours (the last Sundays of March and October) bucket right:
-in the daily rollup the database keeps (its triggers' own Kyiv rule on SQLite, the time
-zone database on PostgreSQL), and in the reports, end to end.
+in the Kyiv day of an hour (zoneinfo, held against Kyiv's clock rule written out), in
+the daily rollups the ingest engine's group commits keep and their rebuild, and in the
+reports, end to end.
 
 The end-to-end test sends operations that occurred in March and October 2026, more
 than the 30-day reporting window ago: it widens the window of the test server's ingest
 engine for the test (as tests/ingest does for the 1st of the month), so the operations
-go through the same rules, rollups and triggers as any other.
+go through the same rules and rollups as any other.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
-from dsom.ingest.models import operations_hourly, rejections_hourly
-from dsom.kit.time import KYIV
-from dsom.reports.models import operations_daily, operations_hours
+from dsom.ingest.repository import IngestStore, Writes
+from dsom.kit.time import KYIV, kyiv_day_of_hour
+from dsom.reports.models import operations_daily, operations_hours, rejections_daily
 from dsom.reports.periods import bucket_end, hour_at, split
 from tests.conftest import Server
 from tests.ingest.helpers import (
@@ -53,58 +56,96 @@ def test_the_kyiv_days_of_the_clock_changes_have_23_and_25_hours() -> None:
     assert (inside.first_day, inside.edges) == (None, ((start + 1, start + 24),))
 
 
+def _last_sunday(year: int, month: int) -> date:
+    return max(date(year, month, d) for d in range(25, 32) if date(year, month, d).weekday() == 6)
+
+
 def _hours() -> list[int]:
     """Every hour of 2026, and three days around each clock change of 2021–2035."""
     hours = set(range(hour_at(date(2026, 1, 1)) - 3, hour_at(date(2027, 1, 1)) + 3))
     for year in range(2021, 2036):
         for month in (3, 10):
-            last_sunday = max(
-                date(year, month, d) for d in range(25, 32) if date(year, month, d).weekday() == 6
-            )
-            centre = hour_at(last_sunday)
+            centre = hour_at(_last_sunday(year, month))
             hours.update(range(centre - 72, centre + 72))
     return sorted(hours)
 
 
-def test_the_daily_rollup_puts_every_hour_in_its_kyiv_day(db: Engine) -> None:
+def _kyiv_rule(hour: int) -> date:
+    """Kyiv's clock as the law states it, without a time-zone database: UTC+2, and UTC+3
+    from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October."""
+    utc = datetime.fromtimestamp(hour * 3600, UTC)
+    summer_from = datetime.combine(_last_sunday(utc.year, 3), datetime.min.time(), UTC)
+    summer_to = datetime.combine(_last_sunday(utc.year, 10), datetime.min.time(), UTC)
+    summer = summer_from + timedelta(hours=1) <= utc < summer_to + timedelta(hours=1)
+    return (utc + timedelta(hours=3 if summer else 2)).date()
+
+
+def test_the_kyiv_day_of_every_hour_follows_kyivs_clock_rule() -> None:
     hours = _hours()
-    with db.begin() as conn:
-        conn.execute(
-            insert(operations_hourly),
-            [
-                {
-                    "organizer": "12345678",
-                    "hour": h,
-                    "licence": "L",
-                    "activity": "online_casino",
-                    "type": "bet",
-                    "count": 1,
-                    "amount": h,
-                    "late": 0,
-                    "income_tax": 0,
-                    "military_levy": 0,
-                }
-                for h in hours
-            ],
-        )
-        daily = {
-            (row.day if isinstance(row.day, date) else date.fromisoformat(row.day)): (
-                row.count,
-                row.amount,
+    assert [kyiv_day_of_hour(h) for h in hours] == [_kyiv_rule(h) for h in hours]
+    days = range(hour_at(SPRING), hour_at(AUTUMN + timedelta(days=2)))
+    per_day = Counter(kyiv_day_of_hour(h) for h in days)
+    assert (per_day[SPRING], per_day[AUTUMN], per_day[AUTUMN + timedelta(days=1)]) == (23, 25, 24)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _daily(db: Engine) -> dict[tuple[str, date, str, str], tuple[int, ...]]:
+    with db.connect() as conn:
+        return {
+            (r.organizer, _as_date(r.day), r.activity, r.type): (
+                r.count,
+                r.amount,
+                r.late,
+                r.income_tax,
+                r.military_levy,
             )
-            for row in conn.execute(select(operations_daily))
+            for r in conn.execute(select(operations_daily))
         }
-        marked = set(conn.execute(select(operations_hours.c.hour)).scalars())
+
+
+@pytest.fixture
+def store(db: Engine) -> Iterator[IngestStore]:
+    """The ingest engine's writer, on the emptied test database."""
+    writer = IngestStore(db)
+    yield writer
+    writer.close()
+
+
+def test_the_daily_rollups_put_every_hour_in_its_kyiv_day(db: Engine, store: IngestStore) -> None:
+    hours = _hours()
+    org = "12345678"
+    for start in range(0, len(hours), 2000):  # batches, as group commits write them
+        chunk = hours[start : start + 2000]
+        store.write(
+            Writes(
+                hourly={(org, h, "L", "online_casino", "bet"): [1, h, 0, 0, 0] for h in chunk},
+                rejections={(org, h, "unknown_bet"): 2 for h in chunk},
+            )
+        )
     expected: dict[date, list[int]] = {}
     for h in hours:
-        day = datetime.fromtimestamp(h * 3600, UTC).astimezone(KYIV).date()
-        figures = expected.setdefault(day, [0, 0])
+        figures = expected.setdefault(datetime.fromtimestamp(h * 3600, KYIV).date(), [0, 0])
         figures[0] += 1
         figures[1] += h
+
+    def stored() -> tuple[dict[date, tuple[int, ...]], dict[date, int], set[int]]:
+        with db.connect() as conn:
+            rejected = {_as_date(r.day): r.count for r in conn.execute(select(rejections_daily))}
+            marked = set(conn.execute(select(operations_hours.c.hour)).scalars())
+        daily = {day: (n, amount) for (_, day, _, _), (n, amount, *_) in _daily(db).items()}
+        return daily, rejected, marked
+
+    daily, rejected, marked = stored()
     assert daily == {day: tuple(f) for day, f in expected.items()}
+    assert rejected == {day: 2 * f[0] for day, f in expected.items()}
     assert daily[SPRING][0] == 23
     assert daily[AUTUMN][0] == 25
     assert marked == set(hours)
+    store.rebuild_report_rollups()  # from the hourly tables: the same rows
+    assert stored() == (daily, rejected, marked)
 
 
 @pytest.fixture
@@ -183,50 +224,28 @@ def test_reports_bucket_the_23_and_25_hour_days(
     assert counted == {"2026-10-25": 25}
 
 
-def test_the_daily_rollup_follows_changes_of_hourly_rows(db: Engine) -> None:
-    def row(hour: int, **values: int) -> dict[str, object]:
-        figures = {"count": 1, "amount": 10, "late": 0, "income_tax": 2, "military_levy": 1}
-        return {
-            "organizer": "12345678",
-            "hour": hour,
-            "licence": "L",
-            "activity": "online_casino",
-            "type": "win",
-            **figures,
-            **values,
-        }
+def test_the_daily_rollup_adds_each_batchs_hourly_sums(db: Engine, store: IngestStore) -> None:
+    org, first = "12345678", hour_at(AUTUMN)
 
-    def daily() -> dict[date, tuple[int, ...]]:
-        with db.connect() as conn:
-            return {
-                (r.day if isinstance(r.day, date) else date.fromisoformat(r.day)): (
-                    r.count,
-                    r.amount,
-                    r.late,
-                    r.income_tax,
-                    r.military_levy,
-                )
-                for r in conn.execute(select(operations_daily))
-            }
+    def batch(*rows: tuple[int, str, list[int]]) -> Writes:
+        return Writes(
+            hourly={(org, hour, licence, "online_casino", "win"): v for hour, licence, v in rows}
+        )
 
-    first = hour_at(AUTUMN)
-    with db.begin() as conn:
-        conn.execute(insert(operations_hourly), [row(first), row(first + 24, count=2, late=1)])
-    assert daily() == {AUTUMN: (3, 20, 1, 4, 2)}  # both in the 25-hour day
-    with db.begin() as conn:  # as the engine's upsert does: the same key, larger sums
-        conn.execute(
-            operations_hourly.update()
-            .where(operations_hourly.c.hour == first)
-            .values(count=operations_hourly.c.count + 4, amount=operations_hourly.c.amount + 5)
+    store.write(batch((first, "L", [1, 10, 0, 2, 1]), (first + 24, "L", [2, 10, 1, 2, 1])))
+    assert _daily(db) == {(org, AUTUMN, "online_casino", "win"): (3, 20, 1, 4, 2)}
+    # The same hourly key again (the engine's upsert adds to it), another licence, the next day.
+    store.write(
+        batch(
+            (first, "L", [4, 5, 0, 0, 0]),
+            (first, "M", [1, 1, 1, 1, 1]),
+            (first + 25, "L", [1, 2, 0, 0, 0]),
         )
-    assert daily() == {AUTUMN: (7, 25, 1, 4, 2)}
-    with db.begin() as conn:  # a row moved to another day
-        conn.execute(
-            operations_hourly.update()
-            .where(operations_hourly.c.hour == first + 24)
-            .values(hour=first + 25)
-        )
-    assert daily() == {AUTUMN: (5, 15, 0, 2, 1), AUTUMN + timedelta(days=1): (2, 10, 1, 2, 1)}
+    )
+    assert _daily(db) == {
+        (org, AUTUMN, "online_casino", "win"): (8, 26, 2, 5, 3),
+        (org, AUTUMN + timedelta(days=1), "online_casino", "win"): (1, 2, 0, 0, 0),
+    }
 
 
 @pytest.mark.parametrize(("granularity", "days"), [("day", 4), ("month", 2), ("hour", 0)])
@@ -239,11 +258,11 @@ def test_rejections_bucket_by_kyiv_day_and_month_across_the_changes(
         for day in (SPRING, AUTUMN)
         for h in range(hour_at(day - timedelta(days=1)), hour_at(day + timedelta(days=1)))
     ]
-    with db.begin() as conn:
-        conn.execute(
-            insert(rejections_hourly),
-            [{"organizer": org, "hour": h, "code": "unknown_bet", "count": 2} for h in hours],
-        )
+    store = IngestStore(db)  # as the engine's group commits write them
+    try:
+        store.write(Writes(rejections={(org, h, "unknown_bet"): 2 for h in hours}))
+    finally:
+        store.close()
     answer = get(
         http,
         regulator,

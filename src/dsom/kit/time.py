@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 KYIV = ZoneInfo("Europe/Kyiv")
+HOUR_S = 3600
 
 
 def utcnow() -> datetime:
@@ -37,3 +39,11 @@ def isoformat_z(value: datetime) -> str:
 def today_kyiv() -> date:
     """Today's date in Kyiv."""
     return utcnow().astimezone(KYIV).date()
+
+
+@lru_cache(maxsize=100_000)
+def kyiv_day_of_hour(hour: int) -> date:
+    """The Kyiv calendar day the UTC epoch hour `hour` (seconds since the epoch // 3600)
+    lies in, by the time-zone database: Kyiv's offsets are whole hours, so an hour never
+    straddles two days. Every rollup by Kyiv day takes its day from here."""
+    return datetime.fromtimestamp(hour * HOUR_S, UTC).astimezone(KYIV).date()

@@ -1,22 +1,29 @@
-"""Rollups of the reports, kept by the database itself (triggers of migration 0005).
+"""Rollups of the reports, kept by the ingest engine (migration 0007; before it,
+triggers of migrations 0005 and 0006 kept them).
 
 The ingest engine keeps hourly rollups; a report over a month at day granularity would
-read ~400,000 hourly rows (measured: 300 ms on SQLite), so the database also keeps:
+read ~400,000 hourly rows (measured: 300 ms on SQLite), so the engine also keeps, in
+the transaction of each group commit, one upsert per key per batch
+(`ingest/repository.py`, `IngestStore`):
 
-- `operations_daily`: `operations_hourly` summed by Kyiv day (no licence), kept by
-  triggers on `operations_hourly` (insert, and the engine's upserts as updates);
-- `rejections_daily`: `rejections_hourly` (by the hour received) summed by Kyiv day,
-  kept by triggers on `rejections_hourly` the same way;
+- `operations_daily`: `operations_hourly` summed by Kyiv day (no licence): each batch's
+  hourly deltas grouped by (organizer, Kyiv day of the UTC hour, activity, type), the
+  day from `kit.time.kyiv_day_of_hour` (zoneinfo Europe/Kyiv);
+- `rejections_daily`: `rejections_hourly` (by the hour received) summed by Kyiv day, the
+  same way;
 - `operations_hours`: the hours in which an organizer has at least one operation (by
   `occurred_at`), for the compliance report's silent hours: a tenth of the rows of
-  `operations_hourly` (kept by the same insert trigger);
+  `operations_hourly` (each batch inserts its hourly keys, ignoring those already there);
 - `players_daily_counts`, `players_monthly_counts`: how many rows `players_daily` and
   `players_monthly` have per (organizer, day or month, activity), i.e. the exact count
-  of distinct players, kept by triggers on their inserts (a repeat is not inserted, so
-  it is not counted).
+  of distinct players: the engine adds the rows its inserts actually stored (a repeat
+  is not inserted, so it is not counted; the engine's in-memory shortcut cannot know).
 
-The daily ones start with the day because reports read date ranges across all
-organizers; every key still includes the organizer.
+Every key starts with the organizer, as every table that grows with operations does (so
+it can be distributed by organizer); reports read a range of days across organizers as
+`organizer IN (every organizer) AND day …`, a walk of the key.
+`IngestStore.rebuild_report_rollups` recomputes all five from the hourly and player
+tables (after a bulk load or a restore).
 """
 
 from __future__ import annotations
@@ -28,8 +35,8 @@ from dsom.kit.db import metadata
 operations_daily = Table(
     "operations_daily",
     metadata,
-    Column("day", Date, nullable=False),  # Kyiv calendar day of the hour
     Column("organizer", String(8), nullable=False),
+    Column("day", Date, nullable=False),  # Kyiv calendar day of the hour
     Column("activity", String(32), nullable=False),
     Column("type", String(10), nullable=False),
     Column("count", BigInteger, nullable=False),
@@ -37,17 +44,17 @@ operations_daily = Table(
     Column("late", BigInteger, nullable=False),
     Column("income_tax", BigInteger, nullable=False),
     Column("military_levy", BigInteger, nullable=False),
-    PrimaryKeyConstraint("day", "organizer", "activity", "type"),
+    PrimaryKeyConstraint("organizer", "day", "activity", "type"),
 )
 
 rejections_daily = Table(
     "rejections_daily",
     metadata,
-    Column("day", Date, nullable=False),  # Kyiv calendar day of the hour received
     Column("organizer", String(8), nullable=False),
+    Column("day", Date, nullable=False),  # Kyiv calendar day of the hour received
     Column("code", String(32), nullable=False),
     Column("count", BigInteger, nullable=False),
-    PrimaryKeyConstraint("day", "organizer", "code"),
+    PrimaryKeyConstraint("organizer", "day", "code"),
 )
 
 operations_hours = Table(
@@ -61,19 +68,19 @@ operations_hours = Table(
 players_daily_counts = Table(
     "players_daily_counts",
     metadata,
-    Column("day", Date, nullable=False),
     Column("organizer", String(8), nullable=False),
+    Column("day", Date, nullable=False),
     Column("activity", String(32), nullable=False),
     Column("players", BigInteger, nullable=False),
-    PrimaryKeyConstraint("day", "organizer", "activity"),
+    PrimaryKeyConstraint("organizer", "day", "activity"),
 )
 
 players_monthly_counts = Table(
     "players_monthly_counts",
     metadata,
-    Column("month", Date, nullable=False),
     Column("organizer", String(8), nullable=False),
+    Column("month", Date, nullable=False),
     Column("activity", String(32), nullable=False),
     Column("players", BigInteger, nullable=False),
-    PrimaryKeyConstraint("month", "organizer", "activity"),
+    PrimaryKeyConstraint("organizer", "month", "activity"),
 )

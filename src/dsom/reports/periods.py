@@ -14,9 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from dsom.kit.time import KYIV, kyiv_midnight
+from dsom.kit.time import HOUR_S, KYIV, kyiv_day_of_hour, kyiv_midnight
 
-HOUR_S = 3600
 HOUR_US = 3_600_000_000
 Granularity = Literal["hour", "day", "month"]
 GRANULARITIES: tuple[Granularity, ...] = ("hour", "day", "month")
@@ -43,10 +42,9 @@ def hour_at(day: date) -> int:
     return hour_of(kyiv_midnight(day))
 
 
-@lru_cache(maxsize=100_000)
-def day_of_hour(hour: int) -> date:
-    """The Kyiv calendar day an epoch hour lies in."""
-    return hour_start(hour).date()
+# The Kyiv calendar day an epoch hour lies in: the one function the ingest engine's daily
+# rollups also take their days from.
+day_of_hour = kyiv_day_of_hour
 
 
 def month_of(day: date) -> date:

@@ -2,9 +2,10 @@
 operations, except where reports.md allows it (large wins through their index, and
 distinct players below a day, bounded by receipt as `bets_floor` explains).
 
-Hourly tables are keyed (organizer, hour, …): a range of hours across all organizers is
-read as `organizer IN (every organizer) AND hour BETWEEN …`, so that both databases
-walk the primary key instead of the whole table, however much history it holds.
+Every rollup is keyed organizer first, (organizer, hour, …) or (organizer, day, …): a
+range of hours or days across all organizers is read as `organizer IN (every
+organizer) AND hour BETWEEN …`, so that both databases walk the primary key instead of
+the whole table, however much history it holds.
 """
 
 from __future__ import annotations
@@ -121,10 +122,11 @@ def sums(
             d.type,
         ]
         stmt = select(*keys, *(_sum(d[c]) for c in SUMS)).where(
-            d.day >= split.first_day, d.day < split.end_day, d.type.in_(types)
+            _organizers_in(d.organizer, organizer),
+            d.day >= split.first_day,
+            d.day < split.end_day,
+            d.type.in_(types),
         )
-        if organizer is not None:
-            stmt = stmt.where(d.organizer == organizer)
         if activity is not None:
             stmt = stmt.where(d.activity == activity)
         for day, *rest in conn.execute(stmt.group_by(*groups)).all():
@@ -198,10 +200,11 @@ def late_by_organizer(conn: Connection, split: Split, *, organizer: str | None) 
     if split.first_day is not None:
         d = operations_daily.c
         stmt = select(d.organizer, _sum(d.late)).where(
-            d.day >= split.first_day, d.day < split.end_day, d.late > 0
+            _organizers_in(d.organizer, organizer),
+            d.day >= split.first_day,
+            d.day < split.end_day,
+            d.late > 0,
         )
-        if organizer is not None:
-            stmt = stmt.where(d.organizer == organizer)
         for org, n in conn.execute(stmt.group_by(d.organizer)).all():
             late[org] = late.get(org, 0) + n
     h = operations_hourly.c
@@ -263,10 +266,8 @@ def rejections(
     if part.first_day is not None:
         r = rejections_daily.c
         stmt = select(cast(r.day, String), r.organizer, r.code, _sum(r.count)).where(
-            r.day >= part.first_day, r.day < part.end_day
+            _organizers_in(r.organizer, organizer), r.day >= part.first_day, r.day < part.end_day
         )
-        if organizer is not None:
-            stmt = stmt.where(r.organizer == organizer)
         if codes is not None:
             stmt = stmt.where(r.code.in_(codes))
         for day, org, code, n in conn.execute(stmt.group_by(r.day, r.organizer, r.code)).all():
@@ -384,8 +385,7 @@ def players_by_month(
 def _player_filters(
     stmt: Select[Any], c: Any, organizer: str | None, activity: str | None
 ) -> Select[Any]:
-    if organizer is not None:
-        stmt = stmt.where(c.organizer == organizer)
+    stmt = stmt.where(_organizers_in(c.organizer, organizer))
     if activity is not None:
         stmt = stmt.where(c.activity == activity)
     return stmt
