@@ -29,14 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dsom.demo import market as demo
 from dsom.ingest import api
-from dsom.ingest.engine import Decoded, IngestEngine
-from dsom.ingest.schemas import (
-    SchemaViolation,
-    decode_envelope,
-    decode_operation,
-    encode_canonical,
-)
-from dsom.ingest.state import to_us
+from dsom.ingest.engine import IngestEngine, decode_items
+from dsom.ingest.schemas import decode_envelope
+from dsom.kit import gcwatch
 from dsom.kit.db import make_engine
 from dsom.kit.migrate import upgrade
 from dsom.kit.settings import Settings
@@ -44,18 +39,11 @@ from ingest import TOKEN, _database, _usable, make_template
 
 
 def _decode(body: bytes) -> list[object]:
-    items: list[object] = []
-    for raw in decode_envelope(body):
-        try:
-            op, occurred = decode_operation(raw)
-        except SchemaViolation as violation:
-            items.append(violation)
-            continue
-        items.append(Decoded(op, to_us(occurred), encode_canonical(op)))
-    return items
+    return list(decode_items(decode_envelope(body)))
 
 
 async def run(args: argparse.Namespace, url: str) -> None:
+    gcwatch.install()  # the collector's thresholds of `dsom serve` (app.py), not CPython's
     engine = make_engine(url)
     upgrade(engine)
     now = datetime.now(UTC)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -188,6 +189,28 @@ async def drive(
     return results
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux /proc; empty elsewhere)."""
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            kids.extend(int(k) for k in (task / "children").read_text().split())
+    return kids
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -296,7 +319,13 @@ def main() -> None:
             uvloop.install()
         except ImportError:
             pass
+        # CPU of the server's processes and of this load generator over the drive: on a
+        # shared machine µs of CPU per operation move far less than operations a second.
+        server_pids = [server.pid, *_children(server.pid)]
+        server_cpu, own_cpu = _cpu_seconds(server_pids), time.process_time()
         results = asyncio.run(drive("127.0.0.1", port, bodies, args.connections, args.duration))
+        server_cpu = _cpu_seconds(server_pids) - server_cpu
+        own_cpu = time.process_time() - own_cpu
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -325,6 +354,13 @@ def main() -> None:
         f"answer latency ms: p50 {pct(50):.1f}  p90 {pct(90):.1f}  p99 {pct(99):.1f}  "
         f"max {lat[-1] * 1000:.1f}  (mean {statistics.fmean(lat) * 1000:.1f}, "
         f"{len(lat)} requests)"
+    )
+    requests = max(1, len(lat))
+    print(
+        f"CPU: server {server_cpu:.1f} s ({server_cpu / max(1, results.accepted) * 1e6:.1f} µs "
+        f"an accepted operation, {server_cpu / requests * 1e6:.0f} µs a request), load "
+        f"generator {own_cpu:.1f} s; load average at the end "
+        + " ".join(Path("/proc/loadavg").read_text().split()[:3])
     )
     windows = [results.windows.get(w, 0) / 10 for w in range(int(elapsed // 10))]
     if windows:

@@ -829,6 +829,21 @@ def test_an_operation_may_be_reported_up_to_thirty_days_after_it_occurred(
 
 
 @pytest.mark.parametrize(
+    ("occurred_at", "code"),
+    [
+        ("0001-01-01T00:00:00+02:00", "reporting_window_closed"),  # before year 1 in UTC
+        ("0001-01-01T00:00:00Z", "reporting_window_closed"),
+        ("9999-12-31T23:59:59.999999-02:00", "occurred_in_future"),  # after 9999 in UTC
+    ],
+)
+def test_instants_at_the_ends_of_the_calendar_meet_the_time_rules(
+    http: httpx.Client, market: Market, occurred_at: str, code: str
+) -> None:
+    answer = submit(http, market, market.online_bet(occurred_at=occurred_at))
+    assert codes(answer) == [code]
+
+
+@pytest.mark.parametrize(
     ("before", "late"),
     [
         (timedelta(minutes=14), False),

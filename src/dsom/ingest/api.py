@@ -14,18 +14,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dsom.auth.deps import DB, OrganizerKey, key_principal
 from dsom.ingest import ledger
-from dsom.ingest.engine import Decoded, IngestEngine, Item, iso_us
+from dsom.ingest.engine import IngestEngine, decode_items, iso_us
 from dsom.ingest.models import operations
-from dsom.ingest.schemas import (
-    InvalidBody,
-    Operation,
-    SchemaViolation,
-    decode_envelope,
-    decode_operation,
-    encode_canonical,
-)
+from dsom.ingest.schemas import InvalidBody, Operation, decode_envelope
 from dsom.ingest.shards import Handler, PeerUnavailable, Shards
-from dsom.ingest.state import to_us
 from dsom.kit.errors import ERRORS_ANSWERED, DomainError, NotFound, Unavailable
 
 router = APIRouter(prefix="/api/v1", tags=["data collection"])
@@ -302,15 +294,7 @@ async def _submit(engine: IngestEngine, org: str, received_us: int, body: bytes)
     if len(raws) > MAX_OPERATIONS:
         raise BatchTooLarge(f"{len(raws)} operations in one request; send at most 10,000")
     engine.limits.take(org, len(raws))
-    items: list[Item] = []
-    for raw in raws:
-        try:
-            op, occurred = decode_operation(raw)
-        except SchemaViolation as violation:
-            items.append(violation)
-            continue
-        items.append(Decoded(op, to_us(occurred), encode_canonical(op)))
-    return _encode(await engine.submit(org, received_us, items))
+    return _encode(await engine.submit(org, received_us, decode_items(raws)))
 
 
 def owner_handler(app: Any) -> Handler:

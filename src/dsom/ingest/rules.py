@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from dsom.ingest.schemas import Operation, Refund, Win
 from dsom.ingest.state import BetCache, BetState, RegistersIndex, licence_status
 
@@ -47,9 +49,12 @@ class StoredOp:
     refunded: int
 
 
-@dataclass(slots=True)
-class Prior:
-    """An operation accepted before (stored, or earlier in this batch) under an id."""
+class Prior(msgspec.Struct, gc=False):
+    """An operation accepted before (stored, or earlier in this batch) under an id.
+
+    One per accepted operation: a struct is built in C and, never holding a cycle, is
+    not tracked by the garbage collector (gc=False).
+    """
 
     seq: int
     canonical: bytes
@@ -207,10 +212,13 @@ def _check_channel(view: BatchView, organizer: str, op: Any, us: int) -> Rejecti
     if channel is None or channel.organizer != organizer:
         return _unknown_channel(op)
     version = channel.at(us)
-    establishment = None
+    standing = None  # for equipment: its establishment's version at `us`
     if kind == "equipment":
         establishment = view.registers.channels.get(("establishment", version.parent))
-        if establishment is None or establishment.at(us).parent != op.license:
+        if establishment is None:
+            return _unknown_channel(op)
+        standing = establishment.at(us)
+        if standing.parent != op.license:
             return _unknown_channel(op)
     elif version.parent != op.license:
         return _unknown_channel(op)
@@ -219,12 +227,12 @@ def _check_channel(view: BatchView, organizer: str, op: Any, us: int) -> Rejecti
         return _no(
             "channel_inactive", "channel", f"{what} {key} was {version.status} at {op.occurred_at}"
         )
-    if establishment is not None and establishment.at(us).status != "active":
+    if standing is not None and standing.status != "active":
         return _no(
             "channel_inactive",
             "channel",
             f"establishment {version.parent}, where {UNKNOWN_CHANNEL_OF[kind]} {key} stands, "
-            f"was {establishment.at(us).status} at {op.occurred_at}",
+            f"was {standing.status} at {op.occurred_at}",
         )
     return None
 

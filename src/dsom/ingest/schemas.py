@@ -9,7 +9,7 @@ canonical form of §4 (`encode_canonical`), so the ledger hashes what was sent.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, ClassVar, Literal
 
 import msgspec
@@ -119,6 +119,8 @@ _envelope = msgspec.json.Decoder(Envelope)
 _operation = msgspec.json.Decoder(Operation)
 _loose = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder(order="sorted")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})"
@@ -145,6 +147,12 @@ def decode_envelope(body: bytes) -> list[Raw]:
 
 def decode_operation(raw: Raw) -> tuple[Operation, datetime]:
     """One operation and its `occurred_at` as an aware UTC datetime, or SchemaViolation."""
+    op = decode_struct(raw)
+    return op, parse_occurred_at(op)
+
+
+def decode_struct(raw: Raw) -> Operation:
+    """One operation's struct (its `occurred_at` not yet read), or SchemaViolation."""
     try:
         op: Operation = _operation.decode(raw)
     except msgspec.ValidationError as exc:
@@ -152,19 +160,32 @@ def decode_operation(raw: Raw) -> tuple[Operation, datetime]:
         raise SchemaViolation(text, _field_of(text), _operation_id_of(raw)) from None
     except msgspec.DecodeError as exc:  # pragma: no cover - the envelope decoded, so this is JSON
         raise SchemaViolation(str(exc), None, None) from None
-    return op, parse_occurred_at(op)
+    return op
 
 
 def parse_occurred_at(op: Operation) -> datetime:
     """`occurred_at` as RFC 3339 with an offset, to microseconds; else SchemaViolation."""
+    return EPOCH + timedelta(microseconds=occurred_us(op))
+
+
+def occurred_us(op: Operation) -> int:
+    """`occurred_at` as epoch microseconds (RFC 3339 with an offset, to microseconds);
+    else SchemaViolation. Python 3.11's fromisoformat reads `Z` itself (not `z` or `t`,
+    hence upper()); whole microseconds by timedelta arithmetic, not through a float.
+    The offset is taken off as a number, not by astimezone: 0001-01-01T00:00:00+02:00
+    is a valid instant before datetime's range in UTC, and must reach the time rules
+    (reporting_window_closed), not overflow."""
     text = op.occurred_at
     if _RFC3339.fullmatch(text):
         try:
-            value = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+            value = datetime.fromisoformat(text.upper())
         except ValueError:
             pass
         else:
-            return value.astimezone(UTC)
+            offset = value.utcoffset()
+            assert offset is not None  # the pattern requires an offset
+            local = value.replace(tzinfo=UTC) - EPOCH  # the wall clock, as if at UTC
+            return (local - offset) // MICROSECOND
     raise SchemaViolation(
         f"occurred_at {text!r} is not an RFC 3339 date-time with an offset "
         "(such as 2026-11-23T10:15:30.456Z)",

@@ -27,6 +27,7 @@ import os
 import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import cast
 
 import msgspec
 from prometheus_client import Counter
@@ -99,10 +100,8 @@ class Shards:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
 
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await _serve_connection(reader, writer, handler)
-
-        self.server = await asyncio.start_unix_server(serve, path=str(path), limit=MAX_FRAME)
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_unix_server(lambda: _serving_link(handler), str(path))
         os.chmod(path, 0o600)
 
     async def stop(self) -> None:
@@ -128,10 +127,90 @@ class Shards:
         return await peer.call(kind, organizer, received_us, body)
 
 
-async def _serve_connection(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler
-) -> None:
-    lock = asyncio.Lock()
+class _Link(asyncio.Protocol):
+    """One end of a link: cuts the byte stream into frames, and sends frames coalesced.
+
+    Every frame sent during one pass of the event loop goes out in one write at the end
+    of it: with many small requests in flight, one system call (and one wake-up of the
+    other process) then carries many frames instead of one each (py-spy: a write per
+    frame was ~5 % of a worker's time under 10-operation requests).
+    """
+
+    def __init__(
+        self,
+        on_frame: Callable[[int, bytes], None],
+        on_lost: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.on_frame = on_frame
+        self.on_lost = on_lost
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.outgoing: list[bytes] = []
+        self.closed: asyncio.Future[Exception] = asyncio.get_running_loop().create_future()
+        self.writable: asyncio.Future[None] | None = None  # set while the peer is behind
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        start = 0
+        while len(buffer) - start >= HEADER.size:
+            length, request_id = HEADER.unpack_from(buffer, start)
+            if length > MAX_FRAME:
+                self._lost(ValueError(f"a frame of {length} bytes is over the limit"))
+                return
+            end = start + HEADER.size + length
+            if len(buffer) < end:
+                break
+            with memoryview(buffer) as view:  # one copy of the payload, not two
+                payload = bytes(view[start + HEADER.size : end])
+            start = end
+            self.on_frame(request_id, payload)
+        del buffer[:start]
+
+    def send(self, request_id: int, payload: bytes) -> None:
+        """Queue a frame; it is written at the end of this pass of the event loop."""
+        if not self.outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self.outgoing.append(HEADER.pack(len(payload), request_id))
+        self.outgoing.append(payload)
+
+    def _flush(self) -> None:
+        frames, self.outgoing = self.outgoing, []
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(frames))
+
+    def pause_writing(self) -> None:
+        if self.writable is None:
+            self.writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self.writable is not None and not self.writable.done():
+            self.writable.set_result(None)
+        self.writable = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost(exc or ConnectionResetError("the link was closed"))
+
+    def _lost(self, exc: Exception) -> None:
+        if self.transport is not None:
+            self.transport.close()
+        self.outgoing = []
+        self.resume_writing()
+        if not self.closed.done():
+            self.closed.set_result(exc)
+            if self.on_lost is not None:
+                self.on_lost(exc)
+
+    def close(self) -> None:
+        """Close the link (frames still queued are dropped)."""
+        self._lost(ConnectionResetError("the link was closed here"))
+
+
+def _serving_link(handler: Handler) -> _Link:
+    """The owner's end of a link: each frame is a request, answered on the same link."""
     tasks: set[asyncio.Task[None]] = set()
 
     async def answer(request_id: int, payload: bytes) -> None:
@@ -141,25 +220,15 @@ async def _serve_connection(
         except Exception:
             log.exception("a passed request failed")
             status, out = 500, b'{"error":{"code":"internal_error","message":"internal error"}}'
-        frame = _encode((status, out))
-        async with lock:
-            writer.write(HEADER.pack(len(frame), request_id) + frame)
-            with contextlib.suppress(ConnectionError):
-                await writer.drain()
+        link.send(request_id, _encode((status, out)))
 
-    try:
-        while True:
-            try:
-                head = await reader.readexactly(HEADER.size)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
-            length, request_id = HEADER.unpack(head)
-            payload = await reader.readexactly(length)
-            task = asyncio.create_task(answer(request_id, payload))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-    finally:
-        writer.close()
+    def on_frame(request_id: int, payload: bytes) -> None:
+        task = asyncio.create_task(answer(request_id, payload))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    link = _Link(on_frame)
+    return link
 
 
 class _Peer:
@@ -167,74 +236,61 @@ class _Peer:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
+        self.link: _Link | None = None
         self.pending: dict[int, asyncio.Future[tuple[int, bytes]]] = {}
         self.ids = itertools.count(1)
         self.connecting = asyncio.Lock()
-        self.listener: asyncio.Task[None] | None = None
 
     async def call(
         self, kind: str, organizer: str, received_us: int, body: bytes
     ) -> tuple[int, bytes]:
-        writer = await self._connected()
+        link = self.link
+        if link is None or link.closed.done():
+            link = await self._connect()
+        if link.writable is not None:
+            await link.writable  # the owner is behind: wait, as a drain would
+            if link.closed.done():
+                raise PeerUnavailable(f"the link broke: {link.closed.result()!r}")
         request_id = next(self.ids)
         future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = future
-        frame = _encode((kind, organizer, received_us, body))
-        try:
-            writer.write(HEADER.pack(len(frame), request_id) + frame)
-            await writer.drain()
-        except ConnectionError as exc:
-            self.pending.pop(request_id, None)
-            self._drop(exc)
-            raise PeerUnavailable(str(exc)) from None
+        link.send(request_id, _encode((kind, organizer, received_us, body)))
         return await future
 
-    async def _connected(self) -> asyncio.StreamWriter:
+    async def _connect(self) -> _Link:
         async with self.connecting:
-            if self.writer is not None and not self.writer.is_closing():
-                return self.writer
-            deadline = asyncio.get_running_loop().time() + CONNECT_PATIENCE_S
+            if self.link is not None and not self.link.closed.done():
+                return self.link
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + CONNECT_PATIENCE_S
             while True:
                 try:
-                    self.reader, self.writer = await asyncio.open_unix_connection(
-                        str(self.path), limit=MAX_FRAME
+                    _, link = await loop.create_unix_connection(
+                        lambda: _Link(self._answered, self._dropped), str(self.path)
                     )
                     break
                 except (FileNotFoundError, ConnectionError) as exc:
-                    if asyncio.get_running_loop().time() > deadline:
+                    if loop.time() > deadline:
                         raise PeerUnavailable(f"{self.path}: {exc}") from None
                     await asyncio.sleep(0.05)
-            self.listener = asyncio.create_task(self._listen(self.reader))
-            return self.writer
+            self.link = link
+            return link
 
-    async def _listen(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                head = await reader.readexactly(HEADER.size)
-                length, request_id = HEADER.unpack(head)
-                payload = await reader.readexactly(length)
-                future = self.pending.pop(request_id, None)
-                if future is not None and not future.done():
-                    future.set_result(_decode_response(payload))
-        except (asyncio.IncompleteReadError, ConnectionError) as exc:
-            self._drop(exc)
+    def _answered(self, request_id: int, payload: bytes) -> None:
+        future = self.pending.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_result(_decode_response(payload))
 
-    def _drop(self, reason: BaseException) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
+    def _dropped(self, reason: Exception) -> None:
+        """The link broke: fail the requests still waiting on it (all of them were sent on
+        it: a new link is made only once this one is marked closed, at the same moment)."""
+        self.link = None
         pending, self.pending = self.pending, {}
         for future in pending.values():
             if not future.done():
                 future.set_exception(PeerUnavailable(f"the link broke: {reason!r}"))
 
     async def close(self) -> None:
-        if self.listener is not None:
-            self.listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.listener
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
+        if self.link is not None:
+            self.link.close()
+        self.link = None
