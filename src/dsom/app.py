@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -79,9 +87,13 @@ def create_app(  # noqa: PLR0915  (one statement per router and route; flat read
         app.state.ingest = ingest
         await ingest.start()
         await shards.start(owner_handler(app))
+        keys_fresh = asyncio.create_task(app.state.keys.keep_fresh(), name="dsom-keys")
         try:
             yield
         finally:
+            keys_fresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keys_fresh
             await shards.stop()
             await ingest.stop()
             if owns_engine:
@@ -136,8 +148,13 @@ def create_app(  # noqa: PLR0915  (one statement per router and route; flat read
         response_class=PlainTextResponse,
     )
     def metrics() -> PlainTextResponse:
-        """Metrics in the Prometheus text format."""
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+        """Metrics in the Prometheus text format: with `dsom serve --workers N`, summed
+        over every worker (serving.py)."""
+        registry = REGISTRY
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return PlainTextResponse(generate_latest(registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

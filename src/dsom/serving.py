@@ -4,6 +4,10 @@ With `--workers N` (N > 1) this process binds the listening socket, starts N wor
 processes on it, each told its shard index, and watches them: a worker that dies is
 started again (its organizers' requests answer 503 `unavailable` meanwhile, and their
 operations are safe to retry). SIGINT or SIGTERM stops every worker gracefully.
+
+The workers' Prometheus metrics are kept in files (prometheus_client's multiprocess
+mode, `PROMETHEUS_MULTIPROC_DIR`, a folder of this run), so `/metrics`, whichever
+worker answers it, reports the sums over every worker, restarted ones included.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from prometheus_client import multiprocess
 
 from dsom.kit import logs
 
@@ -49,6 +54,10 @@ def serve(host: str, port: int, workers: int, log_level: str, log_format: str) -
     sock = config.bind_socket()
     directory = Path(tempfile.mkdtemp(prefix="dsom-shards-"))
     os.chmod(directory, 0o700)
+    metrics = directory / "metrics"
+    metrics.mkdir()
+    # Read by prometheus_client when a worker imports it: set before any worker starts.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     context = multiprocessing.get_context("spawn")
     stopping = False
 
@@ -78,6 +87,8 @@ def serve(host: str, port: int, workers: int, log_level: str, log_format: str) -
                     "worker stopped; starting it again",
                     extra={"worker": index, "pid": process.pid, "exitcode": process.exitcode},
                 )
+                if process.pid is not None:
+                    multiprocess.mark_process_dead(process.pid, str(metrics))  # type: ignore[no-untyped-call]
                 time.sleep(RESTART_DELAY_S)
                 processes[index] = start(index)
     finally:
@@ -92,6 +103,7 @@ def serve(host: str, port: int, workers: int, log_level: str, log_format: str) -
                 process.join()
         sock.close()
         shutil.rmtree(directory, ignore_errors=True)
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 

@@ -85,6 +85,41 @@ def test_a_deactivated_key_is_refused_within_one_second(db: Engine) -> None:
         _principal(cache, secret)
 
 
+def test_the_background_refresh_reads_every_known_key_again(db: Engine) -> None:
+    org = make_organizer(db)["edrpou"]
+    first, second = _key(db, org), _key(db, org)
+    clock = Clock()
+    cache = KeyCache(db, clock=clock)
+    _principal(cache, first)
+    _principal(cache, second)
+    with db.begin() as conn:
+        deactivate_key(conn, list_keys(conn)[0]["id"])  # one of the two
+        service.set_status(conn, ORGANIZERS, SYSTEM, org, "suspended", GROUNDS)
+    clock.now += 0.9
+    cache.refresh_known()
+
+    clock.now += 0.9  # past the first read's second: only the refresh keeps them fresh
+    entries = [cache.cached(first), cache.cached(second)]
+    assert all(entry is not None for entry in entries)
+    refused = [entry for entry in entries if entry is not None and entry.principal is None]
+    suspended = [e for e in entries if e is not None and e.organizer_status == "suspended"]
+    assert len(refused) == 1  # the deactivated key
+    assert len(suspended) == 1  # the other, its organizer now suspended
+
+
+def test_refused_keys_are_not_refreshed_and_are_forgotten_after_a_minute(db: Engine) -> None:
+    make_organizer(db)
+    clock = Clock()
+    cache = KeyCache(db, clock=clock)
+    with pytest.raises(Unauthorized):
+        _principal(cache, "dsomk_not-a-key")
+    cache.refresh_known()
+    assert token_hash("dsomk_not-a-key") in cache._known
+    clock.now += 61
+    cache.refresh_known()
+    assert cache._known == {}
+
+
 def test_a_suspended_organizers_key_is_refused_with_organizer_suspended(db: Engine) -> None:
     org = make_organizer(db)["edrpou"]
     secret = _key(db, org)

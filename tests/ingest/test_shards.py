@@ -163,6 +163,24 @@ def test_every_process_takes_every_organizer_and_its_owner_judges_it(cluster: Cl
             assert answers[0]["errors"] == answers[1]["errors"] == []
 
 
+def _accepted_total(client: httpx.Client) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith('dsom_ingest_operations_total{outcome="accepted"}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_metrics_through_either_process_count_every_process(cluster: Cluster) -> None:
+    with cluster.client(0) as first, cluster.client(1) as second:
+        before = _accepted_total(first)
+        assert _accepted_total(second) == before
+        for market in cluster.markets:  # owned by both workers, sent through both
+            assert _post(first, market, [market.online_bet()]).json()["accepted"] == 1
+            assert _post(second, market, [market.online_bet()]).json()["accepted"] == 1
+        expected = before + 2 * len(cluster.markets)
+        assert _accepted_total(first) == _accepted_total(second) == expected
+
+
 def test_read_back_and_ledger_are_the_same_through_either_process(cluster: Cluster) -> None:
     with cluster.client(0) as first, cluster.client(1) as second:
         for market in cluster.markets:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -113,15 +114,14 @@ async def organizer_key(request: Request) -> Principal:
 
 async def key_principal(keys: KeyCache, authorization: str) -> Principal:
     """The organizer whose access key an `Authorization` header carries; 401 or 403."""
-    from fastapi.concurrency import run_in_threadpool
-
     scheme, _, value = authorization.partition(" ")
     secret = value.strip() if scheme.lower() == "bearer" else ""
     if not secret:
         raise Unauthorized("send the organizer's access key as `Authorization: Bearer <key>`")
     entry = keys.cached(secret)
     if entry is None:
-        entry = await run_in_threadpool(keys.refresh, secret)
+        # Not yet known, or its background refresh is behind: read it (not on the loop).
+        entry = await asyncio.get_running_loop().run_in_executor(None, keys.refresh, secret)
     principal = KeyCache.judge(entry)
     keys.note_use(principal.id)
     return principal

@@ -7,6 +7,8 @@ server process, and a busy key costs no query at all in between.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 import threading
 import time
@@ -26,6 +28,8 @@ from dsom.registers.models import CURRENT
 
 KEY_PREFIX = "dsomk_"
 RECHECK_SECONDS = 1.0  # protocol §1: no cache may keep a deactivated key alive longer
+FORGET_REFUSED_SECONDS = 60.0
+log = logging.getLogger("dsom.auth")
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
@@ -107,8 +111,36 @@ class _Known:
     checked: float
 
 
+_ORGANIZERS = CURRENT["organizers"]
+# A key with what judging it needs: its organizer's status.
+_KEY_ROWS = select(
+    access_keys.c.id,
+    access_keys.c.organizer,
+    access_keys.c.name,
+    access_keys.c.deactivated_at,
+    _ORGANIZERS.c.status,
+).join(_ORGANIZERS, _ORGANIZERS.c.edrpou == access_keys.c.organizer)
+
+
+def _entry(row: Any, checked: float) -> _Known:
+    """What a key's row (None: no such key) says about it, as of `checked`."""
+    if row is None or row.deactivated_at is not None:
+        return _Known(None, "", checked)
+    role = frozenset({Role.ORGANIZER_SYSTEM})
+    principal = Principal(
+        kind="key",
+        id=row.id,
+        name=row.name,
+        roles=role,
+        permissions=permissions_of(role),
+        organizer=row.organizer,
+    )
+    return _Known(principal, row.status, checked)
+
+
 class KeyCache:
-    """Access keys by hash, each re-read from the database at most once a second."""
+    """Access keys by hash, each re-read from the database at most a second before use:
+    in the background for the keys in use (`keep_fresh`), else by the request."""
 
     def __init__(self, engine: Engine, clock: Any = time.monotonic) -> None:
         self.engine = engine
@@ -128,35 +160,49 @@ class KeyCache:
     def refresh(self, secret: str) -> _Known:
         """Read a key and its organizer's status from the database (blocking I/O, no write)."""
         digest = token_hash(secret)
-        orgs = CURRENT["organizers"]
+        checked = self.clock()
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    access_keys.c.id,
-                    access_keys.c.organizer,
-                    access_keys.c.name,
-                    access_keys.c.deactivated_at,
-                    orgs.c.status,
-                )
-                .join(orgs, orgs.c.edrpou == access_keys.c.organizer)
-                .where(access_keys.c.key_hash == digest)
-            ).first()
-        if row is None or row.deactivated_at is not None:
-            entry = _Known(None, "", self.clock())
-        else:
-            role = frozenset({Role.ORGANIZER_SYSTEM})
-            principal = Principal(
-                kind="key",
-                id=row.id,
-                name=row.name,
-                roles=role,
-                permissions=permissions_of(role),
-                organizer=row.organizer,
-            )
-            entry = _Known(principal, row.status, self.clock())
+            row = conn.execute(_KEY_ROWS.where(access_keys.c.key_hash == digest)).first()
+        entry = _entry(row, checked)
         with self._lock:
             self._known[digest] = entry
         return entry
+
+    def refresh_known(self) -> None:
+        """Re-read every key known to be valid, a few queries for all of them, so that
+        requests find their key fresh in memory instead of waiting on the database
+        (`keep_fresh` runs this twice a second). Refusals are not re-read: a request with
+        one reads it again once its second has passed, and after a minute it is forgotten,
+        so random keys cannot grow the cache."""
+        checked = self.clock()  # taken before reading: an entry is never fresher than its read
+        with self._lock:
+            for digest, entry in list(self._known.items()):
+                if entry.principal is None and checked - entry.checked > FORGET_REFUSED_SECONDS:
+                    del self._known[digest]
+            digests = [d for d, entry in self._known.items() if entry.principal is not None]
+        found: dict[str, _Known] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(digests), 500):
+                chunk = digests[start : start + 500]
+                stmt = _KEY_ROWS.add_columns(access_keys.c.key_hash).where(
+                    access_keys.c.key_hash.in_(chunk)
+                )
+                for row in conn.execute(stmt):
+                    found[row.key_hash] = _entry(row, checked)
+        with self._lock:
+            for digest in digests:  # a key no longer in the table is refused like any unknown
+                self._known[digest] = found.get(digest) or _Known(None, "", checked)
+
+    async def keep_fresh(self, every: float = RECHECK_SECONDS / 2) -> None:
+        """Refresh the known keys every `every` seconds, until cancelled. A failed read is
+        logged; requests then read their key themselves once its second has passed."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await loop.run_in_executor(None, self.refresh_known)
+            except Exception:
+                log.warning("refreshing the access keys failed", exc_info=True)
+            await asyncio.sleep(every)
 
     def note_use(self, key_id: str) -> None:
         """Remember that a key was used now (written later, with a group commit)."""
