@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,49 @@ def test_db_upgrade_migrates_an_empty_database_to_head(target: Target) -> None:
         assert _snapshot(engine) == dict.fromkeys(metadata.tables, 0)
     finally:
         engine.dispose()
+
+
+def test_db_rebuild_rollups_recomputes_the_daily_rollups_from_the_hourly_ones(
+    target: Target,
+) -> None:
+    assert target.run("db", "upgrade").returncode == 0
+    engine = make_engine(target.url)
+    hourly = metadata.tables["operations_hourly"]
+    daily = metadata.tables["operations_daily"]
+    # 21:00 and 22:00 UTC on 2026-11-23 are 23:00 on the 23rd and 00:00 on the 24th in Kyiv.
+    hour = int(datetime(2026, 11, 23, 21, tzinfo=UTC).timestamp()) // 3600
+    sums = {"count": 1, "amount": 500, "late": 0, "income_tax": 0, "military_levy": 0}
+    try:
+        with engine.begin() as conn:
+            for n, h in enumerate((hour, hour + 1, hour + 1)):
+                conn.execute(
+                    hourly.insert().values(
+                        organizer="12345678",
+                        hour=h,
+                        licence=f"L-{n}",
+                        activity="online_casino",
+                        type="bet",
+                        **sums,
+                    )
+                )
+            conn.execute(  # a wrong row, as a bad restore might leave
+                daily.insert().values(
+                    organizer="12345678",
+                    day=date(2026, 1, 1),
+                    activity="x",
+                    type="bet",
+                    **sums,
+                )
+            )
+        result = target.run("db", "rebuild-rollups")
+        assert result.returncode == 0, result.stderr
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(daily.c.day, daily.c.count, daily.c.amount).order_by(daily.c.day)
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [(date(2026, 11, 23), 1, 500), (date(2026, 11, 24), 2, 1000)]
 
 
 # --- dsom seed-demo: the keys file --------------------------------------------------------

@@ -81,6 +81,22 @@ def db_upgrade(revision: str = "head") -> None:
     console.print(f"database at [bold]{revision}[/bold]")
 
 
+@db_app.command("rebuild-rollups")
+def db_rebuild_rollups() -> None:
+    """Recompute the report rollups the ingest engine keeps by day (daily sums, hours with
+    operations, daily rejections, distinct-player counts) from the hourly and player
+    tables, in one transaction: after a restore or a manual repair. Servers may keep
+    running; their commits wait until it is done."""
+    from dsom.ingest.repository import REPORT_ROLLUPS, IngestStore
+
+    store = IngestStore(_migrated_engine())
+    try:
+        store.rebuild_report_rollups()
+    finally:
+        store.close()
+    console.print(f"rebuilt {', '.join(REPORT_ROLLUPS)}")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,

@@ -458,8 +458,17 @@ class IngestStore:
     def rebuild_report_rollups(self) -> None:
         """Recompute the report rollups the group commits keep (`REPORT_ROLLUPS`) from
         `operations_hourly`, `rejections_hourly`, `players_daily` and `players_monthly`, in
-        one transaction: after a bulk load or a restore, never while an engine writes."""
+        one transaction: after a bulk load, a restore or a manual repair (`dsom db
+        rebuild-rollups`). Safe while servers write: SQLite's write lock, and on PostgreSQL
+        a SHARE lock on the tables read, hold their group commits back until it is done
+        (a commit that waits over `DSOM_INGEST_LOCK_TIMEOUT_S` answers 503; retries are
+        safe)."""
         with self._writing() as cur:
+            if self.postgres:
+                cur.execute(
+                    "LOCK TABLE operations_hourly, rejections_hourly, players_daily, "
+                    "players_monthly IN SHARE MODE"
+                )
             cur.execute(
                 "SELECT hour FROM operations_hourly UNION SELECT hour FROM rejections_hourly"
             )
