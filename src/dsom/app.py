@@ -34,7 +34,7 @@ from dsom.ingest.engine import IngestEngine
 from dsom.ingest.shards import Shards
 from dsom.kit import gcwatch
 from dsom.kit.db import make_engine
-from dsom.kit.errors import ERRORS_ANSWERED, DomainError
+from dsom.kit.errors import ERRORS_ANSWERED, DomainError, retry_after
 from dsom.kit.migrate import current_revision
 from dsom.kit.settings import Settings, get_settings
 from dsom.people.api import router as auth_router
@@ -177,11 +177,7 @@ def _document_operations(app: FastAPI) -> None:
 
 def _error(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
     ERRORS_ANSWERED.labels(code).inc()
-    headers = None
-    if status == 503:
-        headers = {"Retry-After": "1"}
-    elif status == 429:
-        headers = {"Retry-After": str(int(extra.get("retry_after", 1)))}
+    headers = retry_after(status, extra) or None
     return JSONResponse(
         {"error": {"code": code, "message": message, **extra}}, status, headers=headers
     )

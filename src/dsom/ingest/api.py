@@ -18,7 +18,7 @@ from dsom.ingest.engine import IngestEngine, decode_items, iso_us
 from dsom.ingest.models import operations
 from dsom.ingest.schemas import InvalidBody, Operation, decode_envelope
 from dsom.ingest.shards import Handler, PeerUnavailable, Shards
-from dsom.kit.errors import ERRORS_ANSWERED, DomainError, NotFound, Unavailable
+from dsom.kit.errors import ERRORS_ANSWERED, DomainError, NotFound, Unavailable, retry_after
 
 router = APIRouter(prefix="/api/v1", tags=["data collection"])
 SUBMIT_PATH = "/api/v1/operations"
@@ -223,22 +223,14 @@ async def handle_submission(
             status, answer = await shards.forward(org, "submit", received_us, body)
         except PeerUnavailable:
             raise Unavailable("DSOM is restarting part of its service; retry shortly") from None
-        return status, answer, _retry_after(status, answer)
+        # The owner's answer comes as bytes: a 429 says in its body when to retry.
+        error = msgspec.json.decode(answer).get("error", {}) if status == 429 else {}
+        return status, answer, retry_after(status, error)
     except DomainError as exc:
         ERRORS_ANSWERED.labels(exc.code).inc()
         error = {"code": exc.code, "message": exc.message, **exc.details}
         answer = _encode({"error": error})
-        return exc.status_code, answer, _retry_after(exc.status_code, answer)
-
-
-def _retry_after(status: int, answer: bytes) -> dict[str, str]:
-    """The Retry-After header of a 503 (a second) or a 429 (as its body says)."""
-    if status == 503:
-        return {"Retry-After": "1"}
-    if status == 429:
-        wait = msgspec.json.decode(answer).get("error", {}).get("retry_after", 1)
-        return {"Retry-After": str(int(wait))}
-    return {}
+        return exc.status_code, answer, retry_after(exc.status_code, exc.details)
 
 
 async def _receive_limited(receive: Receive, declared: bytes | None) -> bytes:

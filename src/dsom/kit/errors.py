@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import Counter
@@ -64,3 +65,13 @@ class RateLimited(DomainError):
 class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"
+
+
+def retry_after(status: int, details: Mapping[str, Any]) -> dict[str, str]:
+    """The Retry-After header of an error answer: a second for a 503, and for a 429 what
+    its `retry_after` says; none for any other."""
+    if status == 503:
+        return {"Retry-After": "1"}
+    if status == 429:
+        return {"Retry-After": str(int(details.get("retry_after", 1)))}
+    return {}
