@@ -12,10 +12,12 @@ rejections by day took 39–57 ms p50 in three runs before, 31 ms after). Kept a
 migration 0005 keeps `operations_daily`: triggers on the hourly table, the Kyiv day of
 an hour from PostgreSQL's time-zone database, and on SQLite from Kyiv's rule (UTC+2;
 UTC+3 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
-October), a copy of 0005's expression.
+October), 0005's expression, taken from that migration.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -26,22 +28,14 @@ branch_labels = None
 depends_on = None
 
 
-def _sqlite_day(hour: str) -> str:
-    """SQLite: the Kyiv date ('YYYY-MM-DD') of the UTC epoch hour `hour`."""
-
-    def last_sunday_1am(months: str) -> str:
-        # The 25th of the month, forward to a Sunday: the last Sunday; 01:00 UTC that day.
-        day = f"date({hour} * 3600, 'unixepoch', 'start of year', '{months}', '+24 days', 'weekday 0')"
-        return f"(CAST(strftime('%s', {day}) AS INTEGER) / 3600 + 1)"
-
-    summer = (
-        f"({hour} >= {last_sunday_1am('+2 months')} AND {hour} < {last_sunday_1am('+9 months')})"
-    )
-    return f"date((({hour}) + 2 + {summer}) / 24 * 86400, 'unixepoch')"
-
-
-def _pg_day(hour: str) -> str:
-    return f"(to_timestamp(({hour})::bigint * 3600) AT TIME ZONE 'Europe/Kyiv')::date"
+def _day_sql() -> Any:
+    """Migration 0005's module: its Kyiv-day expressions (`_sqlite_day`, `_pg_day`) are the
+    ones these triggers must agree with, so they are taken from there, not copied."""
+    script = op.get_context().script
+    assert script is not None  # Alembic runs every migration from its script directory
+    earlier = script.get_revision("0005")
+    assert earlier is not None
+    return earlier.module
 
 
 ADD = (
@@ -52,8 +46,10 @@ ADD = (
 
 
 def _upgrade_sqlite() -> None:
+    day_of = _day_sql()._sqlite_day
+
     def add(row: str, sign: str = "") -> str:
-        return ADD.format(day=_sqlite_day(f"{row}.hour"), row=row, sign=sign, count="count")
+        return ADD.format(day=day_of(f"{row}.hour"), row=row, sign=sign, count="count")
 
     op.execute(
         f"CREATE TRIGGER rejections_daily_on_insert AFTER INSERT ON rejections_hourly "
@@ -64,15 +60,16 @@ def _upgrade_sqlite() -> None:
         f"CREATE TRIGGER rejections_daily_on_update AFTER UPDATE ON rejections_hourly "
         f"BEGIN {add('OLD', '-')} {add('NEW')} END"
     )
-    _backfill(_sqlite_day("hour"))
+    _backfill(day_of("hour"))
 
 
 def _upgrade_postgres() -> None:
+    day_of = _day_sql()._pg_day
     op.execute(
         "CREATE FUNCTION rejections_daily_add(p_hour integer, p_organizer text, p_code text, "
         "p_count bigint) RETURNS void LANGUAGE sql AS $$ "
         "INSERT INTO rejections_daily AS d (day, organizer, code, count) VALUES "
-        f"({_pg_day('p_hour')}, p_organizer, p_code, p_count) "
+        f"({day_of('p_hour')}, p_organizer, p_code, p_count) "
         "ON CONFLICT (day, organizer, code) DO UPDATE SET count = d.count + excluded.count $$"
     )
     op.execute(
@@ -88,7 +85,7 @@ def _upgrade_postgres() -> None:
         "CREATE TRIGGER rejections_daily_apply AFTER INSERT OR UPDATE ON rejections_hourly "
         "FOR EACH ROW EXECUTE FUNCTION rejections_daily_apply()"
     )
-    _backfill(_pg_day("hour"))
+    _backfill(day_of("hour"))
 
 
 def _backfill(day: str) -> None:
