@@ -181,3 +181,77 @@ def test_canonical_form_equals_the_specs_json_dumps(
         json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode()
     assert encode_canonical(decoded) == expected
+
+
+# --- occurred_at: the sliced fast path against the standard library's reading ------------
+
+_DIGIT = st.sampled_from("0123456789")
+
+
+def _digits(n: int) -> st.SearchStrategy[str]:
+    return st.text(_DIGIT, min_size=n, max_size=n)
+
+
+_ZONES = st.one_of(
+    st.sampled_from(["Z", "z", "", "+00:00", "-00:00", "+02:00", "-12:30", "+23:59", "+24:00"]),
+    st.builds(lambda s, h, m: f"{s}{h}:{m}", st.sampled_from("+-"), _digits(2), _digits(2)),
+)
+_FRACTIONS = st.one_of(st.just(""), st.builds(lambda d: "." + d, st.text(_DIGIT, max_size=8)))
+_INSTANTS = st.builds(
+    lambda y, mo, d, t, h, mi, s, f, z: f"{y}-{mo}-{d}{t}{h}:{mi}:{s}{f}{z}",
+    _digits(4),
+    _digits(2),
+    _digits(2),
+    st.sampled_from("Tt "),
+    _digits(2),
+    _digits(2),
+    _digits(2),
+    _FRACTIONS,
+    _ZONES,
+)
+# One character of a well-formed instant replaced: a sign, a separator, a non-ASCII digit.
+_MUTATED = st.builds(
+    lambda text, at, char: text[:at] + char + text[at + 1 :],
+    _INSTANTS,
+    st.integers(0, 32),
+    st.sampled_from("0123456789-:T.tZz+ x\u0663\u00b2\n"),
+)
+
+
+def _read(text: str, parse: Any) -> int | str:
+    op = decode(bet(occurred_at="2026-11-23T10:15:30Z"))[0]
+    try:
+        return int(parse(msgspec.structs.replace(op, occurred_at=text)))
+    except SchemaViolation as violation:
+        return f"schema_violation of {violation.field}"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_INSTANTS, _MUTATED))
+def test_occurred_at_fast_path_reads_every_text_as_the_standard_library_does(text: str) -> None:
+    from dsom.ingest.schemas import _occurred_us_parsed, occurred_us
+
+    assert _read(text, occurred_us) == _read(text, _occurred_us_parsed)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-23T10:15:30Z", 1_795_428_930_000_000),
+        ("2026-11-23T10:15:30.4Z", 1_795_428_930_400_000),
+        ("2026-11-23t10:15:30.000456z", 1_795_428_930_000_456),
+        ("2026-11-23T12:15:30.123456+02:00", 1_795_428_930_123_456),
+        ("2026-11-23T05:45:30-04:30", 1_795_428_930_000_000),
+        ("0001-01-01T00:00:00+02:00", -62_135_604_000_000_000),
+        ("2026-02-30T10:15:30Z", "schema_violation of occurred_at"),
+        ("2026-11-23T10:15:60Z", "schema_violation of occurred_at"),
+        ("2026-11-23T10:15:30+24:00", "schema_violation of occurred_at"),
+        ("2026-11-23T10:15:30.1234567Z", "schema_violation of occurred_at"),
+        ("2026-11-23T10:15:30.Z", "schema_violation of occurred_at"),
+        ("2026-11-23T10:15:\u00b20Z", "schema_violation of occurred_at"),
+    ],
+)
+def test_occurred_at_instants_by_the_fast_path(text: str, expected: int | str) -> None:
+    from dsom.ingest.schemas import occurred_us
+
+    assert _read(text, occurred_us) == expected
