@@ -9,6 +9,8 @@ or a commit that fails part-way.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -34,6 +37,7 @@ from dsom.ingest.models import (
     rejections_hourly,
     submissions_hourly,
 )
+from dsom.ingest.rules import BatchView
 from dsom.ingest.verify import verify
 from dsom.kit.db import make_engine
 from dsom.kit.migrate import upgrade
@@ -320,6 +324,85 @@ def test_a_request_of_new_operations_only_is_503_while_locked_and_accepted_after
     assert _ledger(dsom, market) == chain_head(market.organizer, [])
     _accepted(post(dsom.http, market.headers, sent), 2)
     _assert_chain_whole(dsom, market, sent)
+
+
+@pytest.mark.parametrize("dsom", ["sqlite"], indirect=True)  # PostgreSQL: no one write lock
+def test_on_sqlite_a_commit_that_cannot_have_the_writers_turn_is_503_and_accepted_after(
+    dsom: Dsom,
+) -> None:
+    """Server processes take turns at SQLite's write lock through a lock file beside the
+    database; one that holds its turn past the lock timeout makes the others answer 503."""
+    market = new_market(dsom.engine)
+    ops = Ops(market)
+    sent = [ops.bet(), ops.deposit()]
+    path = make_url(dsom.url).database
+    descriptor = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # another process's turn, never ending
+        started = time.monotonic()
+        refused = post(dsom.http, market.headers, sent)
+        waited = time.monotonic() - started
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
+
+    _assert_unavailable(refused)
+    assert waited >= 1.0  # the lock timeout of this server, not sooner
+    assert _ledger(dsom, market) == chain_head(market.organizer, [])
+    _accepted(post(dsom.http, market.headers, sent), 2)
+    _assert_chain_whole(dsom, market, sent)
+
+
+def _batches_committed() -> float:
+    return REGISTRY.get_sample_value("dsom_ingest_batch_operations_count") or 0.0
+
+
+def test_requests_arriving_while_a_commit_waits_are_judged_into_one_next_batch(
+    dsom: Dsom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While batch N waits for the database, each request that arrives is judged at once
+    into batch N+1, on top of N and of the requests before it in N+1; both commit."""
+    extended: list[int] = []
+    extend = BatchView.extend
+
+    def counted(view: BatchView, *args: Any) -> None:
+        extended.append(1)
+        extend(view, *args)
+
+    monkeypatch.setattr(BatchView, "extend", counted)
+    market = new_market(dsom.engine)
+    ops = Ops(market)
+    bets = [ops.bet() for _ in range(5)]
+    sent = [[bets[0]]] + [[ops.win(bets[i - 1]), bets[i]] for i in range(1, len(bets))]
+    sent.append([bets[2], ops.win(bets[4]), ops.deposit()])  # a repeat, and new operations
+    batches = _batches_committed()
+
+    with ThreadPoolExecutor(len(sent)) as pool:
+        with _write_locked(dsom):
+            answers = []
+            for ops_ in sent:  # one at a time: each request its own turn of the engine
+                answers.append(pool.submit(post, dsom.http, market.headers, ops_))
+                time.sleep(0.05)
+            time.sleep(0.2)
+        responses = [answer.result() for answer in answers]
+
+    for response, ops_ in zip(responses[:-1], sent[:-1], strict=True):
+        _accepted(response, len(ops_))
+    _accepted(responses[-1], 2, duplicates=1)
+    # The first request's batch, then one batch of all the others (not one per request,
+    # nor a third for those that arrived after the second was judged).
+    assert _batches_committed() - batches == 2
+    assert extended, "no request was judged into a batch that had been judged before"
+    _assert_chain_whole(dsom, market, _unique(sent))
+
+
+def _unique(sent: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The operations sent, each once, in the order first sent."""
+    seen: dict[str, dict[str, Any]] = {}
+    for ops_ in sent:
+        for op in ops_:
+            seen.setdefault(op["operation_id"], op)
+    return list(seen.values())
 
 
 def test_requests_judged_while_a_failing_commit_was_under_way_are_not_stored_either(

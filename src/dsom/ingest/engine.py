@@ -166,6 +166,7 @@ class IngestEngine:
         self.task: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
         self.idle.set()
+        self.wake = asyncio.Event()  # a request queued, or a commit returned
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -227,69 +228,92 @@ class IngestEngine:
         """Queue one request's operations; its answer once they are committed."""
         job = Job(organizer, received_us, items, asyncio.get_running_loop().create_future())
         self.queue.put_nowait(job)  # unbounded: never waits
+        self.wake.set()
         return await job.future
 
     async def _run(self) -> None:
-        """Judge batch N+1 while batch N commits; answer N only once its commit returned."""
-        inflight: Batch | None = None
-        while True:
-            if inflight is not None and self.queue.empty():
-                await self._finish(inflight)  # nothing to judge meanwhile
-                inflight = None
-                continue
-            jobs = await self._take()
-            batch: Batch | None
-            try:
-                batch = await self._judge_batch(jobs, inflight)
-            except asyncio.CancelledError:
-                self._fail(jobs, "DSOM is shutting down; retry shortly")
-                if inflight is not None:
-                    self._fail(inflight.jobs, "DSOM is shutting down; retry shortly")
-                raise
-            except Exception:
-                log.exception("judging a batch failed", extra={"requests": len(jobs)})
-                self._fail(jobs, UNAVAILABLE)
-                continue
-            if inflight is not None and not await self._finish(inflight):
-                # This batch was judged on top of the one that failed: it fails too.
-                self._fail(batch.jobs, UNAVAILABLE)
-                batch = None
-            inflight = batch
-            if batch is not None:
-                batch.commit = asyncio.ensure_future(
-                    self._in_writer(self.store.write, batch.writes)
-                )
+        """Keep the judge and the writer busy together: while batch N commits on the writer
+        thread, every request that arrives meanwhile is judged into batch N+1, on top of
+        N's effects; when N's commit returns, N is answered and N+1 goes to the writer at
+        once. A request is answered only once its own batch's commit has returned."""
+        inflight: Batch | None = None  # committing on the writer thread
+        pending: Batch | None = None  # judged on top of `inflight`, waiting for the writer
+        jobs: list[Job] = []
+        try:
+            while True:
+                if inflight is not None and inflight.commit is not None and inflight.commit.done():
+                    committed = self._finish(inflight)
+                    inflight = None
+                    if not committed and pending is not None:
+                        # Judged on top of the batch that failed: it fails too.
+                        self._fail(pending.jobs, UNAVAILABLE)
+                        pending = None
+                if inflight is None and pending is not None:
+                    inflight, pending = pending, None
+                    self._commit(inflight)
+                room = self.max_batch - (pending.size if pending is not None else 0)
+                if not self.queue.empty() and room > 0:
+                    self.idle.clear()
+                    jobs = self._take(room)
+                    try:
+                        judged = await self._judge_into(pending, jobs, inflight)
+                    except Exception:
+                        log.exception("judging a batch failed", extra={"requests": len(jobs)})
+                        self._fail(jobs, UNAVAILABLE)
+                        if pending is not None:  # partly judged into: none of it can stand
+                            self._fail(pending.jobs, UNAVAILABLE)
+                        pending = None
+                        continue
+                    finally:
+                        jobs = []
+                    if inflight is None:
+                        inflight = judged
+                        self._commit(inflight)
+                    else:
+                        pending = judged
+                    continue
+                if inflight is None and pending is None and self.queue.empty():
+                    self.idle.set()
+                self.wake.clear()
+                await self.wake.wait()
+        except asyncio.CancelledError:
+            for batch in (inflight, pending):
+                if batch is not None:
+                    self._fail(batch.jobs, "DSOM is shutting down; retry shortly")
+            self._fail(jobs, "DSOM is shutting down; retry shortly")
+            raise
 
-    async def _take(self) -> list[Job]:
-        jobs = [await self.queue.get()]
-        self.idle.clear()
+    def _take(self, room: int) -> list[Job]:
+        """Queued requests, in arrival order, up to about `room` operations (at least one)."""
+        jobs = [self.queue.get_nowait()]
         size = len(jobs[0].items)
-        while size < self.max_batch and not self.queue.empty():
+        while size < room and not self.queue.empty():
             job = self.queue.get_nowait()
             jobs.append(job)
             size += len(job.items)
         return jobs
 
-    async def _finish(self, batch: Batch) -> bool:
-        """Wait for a batch's commit; then merge its effects and answer, or fail it."""
+    def _commit(self, batch: Batch) -> None:
+        """Send a judged batch to the writer thread; the loop wakes when it returns."""
+        batch.commit = asyncio.ensure_future(self._in_writer(self.store.write, batch.writes))
+        batch.commit.add_done_callback(lambda _: self.wake.set())
+
+    def _finish(self, batch: Batch) -> bool:
+        """After a batch's commit returned: merge its effects and answer, or fail it."""
         assert batch.commit is not None
+        assert batch.commit.done()
         # The batch this one was judged on has been merged (or failed) by now: let go of it,
         # or every batch since start would stay reachable through the chain of parents.
         batch.view.parent = None
-        try:
-            await batch.commit
-        except asyncio.CancelledError:
-            self._fail(batch.jobs, "DSOM is shutting down; retry shortly")
-            raise
-        except Exception:
-            log.exception(
-                "group commit failed", extra={"requests": len(batch.jobs), "operations": batch.size}
+        error = None if batch.commit.cancelled() else batch.commit.exception()
+        if batch.commit.cancelled() or error is not None:
+            log.error(
+                "group commit failed",
+                exc_info=error,
+                extra={"requests": len(batch.jobs), "operations": batch.size},
             )
             self._fail(batch.jobs, UNAVAILABLE)
             return False
-        finally:
-            if self.queue.empty():
-                self.idle.set()
         COMMIT_SECONDS.observe(time.monotonic() - batch.judged)
         BATCH_OPERATIONS.observe(batch.size)
         self._merge(batch.view)
@@ -308,7 +332,10 @@ class IngestEngine:
 
     # --- one batch --------------------------------------------------------------------------
 
-    async def _judge_batch(self, jobs: list[Job], inflight: Batch | None) -> Batch:
+    async def _judge_into(
+        self, batch: Batch | None, jobs: list[Job], inflight: Batch | None
+    ) -> Batch:
+        """Judge `jobs` into `batch` (a new one if None), on top of the batch committing."""
         if self.registers_stale():
             await self._in_reader(self._refresh_registers)
         wanted: list[tuple[str, str]] = []
@@ -324,21 +351,28 @@ class IngestEngine:
         candidates = self.ids.lookup(wanted)
         keys = {(org, seq) for (org, _), seqs in candidates.items() for seq in seqs}
         stored = await self._in_reader(self.reader.fetch, keys) if keys else {}
-        view = BatchView(
-            self.registers,
-            candidates,
-            self.bets,
-            stored,
-            self.window_us,
-            self.heads,
-            self.players_seen,
-            parent=inflight.view if inflight is not None else None,
-        )
-        writes = Writes()
-        if self.keys is not None:
-            writes.keys_last_used = self.keys.due_last_used()
-        answers = [self._judge(job, view, writes) for job in jobs]
-        return Batch(jobs, view, writes, answers, sum(len(j.items) for j in jobs))
+        if batch is None:
+            view = BatchView(
+                self.registers,
+                candidates,
+                self.bets,
+                stored,
+                self.window_us,
+                self.heads,
+                self.players_seen,
+                parent=inflight.view if inflight is not None else None,
+            )
+            writes = Writes()
+            if self.keys is not None:
+                writes.keys_last_used = self.keys.due_last_used()
+            batch = Batch([], view, writes, [], 0)
+        else:
+            batch.view.extend(candidates, stored)
+        for job in jobs:
+            batch.answers.append(self._judge(job, batch.view, batch.writes))
+            batch.jobs.append(job)
+            batch.size += len(job.items)
+        return batch
 
     def registers_stale(self) -> bool:
         """Whether the registers index may be behind: a write since, or a second passed."""

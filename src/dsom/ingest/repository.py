@@ -12,6 +12,9 @@ the `players_daily` / `players_monthly` rows its inserts actually stored.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -118,6 +121,54 @@ def rejections_by_day(
     return daily
 
 
+class WriterTurns:
+    """Turns at SQLite's one write lock for the group commits of every server process.
+
+    Each `dsom serve` worker commits its own batches to the same file, and SQLite lets one
+    write at a time. Left to SQLite, a writer that finds the lock taken sleeps in its busy
+    handler 1, 2, 5, 10, 15, 20, 25 … up to 100 ms between tries, so a lock freed after a
+    few milliseconds stays unused for tens of them: measured with two workers, each
+    writer spent 30–40 % of its time in `BEGIN IMMEDIATE` and each event loop about half
+    its time idle. Here the writers take a `flock` on a file beside the database first,
+    trying every half millisecond, and only then begin; a writer that cannot have its turn
+    within the lock timeout fails its batch (503), as SQLite's own timeout would.
+    """
+
+    POLL_S = 0.0005
+
+    def __init__(self, path: str, timeout_s: float) -> None:
+        self.path = path
+        self.timeout_s = timeout_s
+        self.fd: int | None = None
+
+    def take(self) -> None:
+        """Wait for this process's turn (TimeoutError after the lock timeout)."""
+        if self.fd is None:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"another process held the database's write turn for over "
+                        f"{self.timeout_s:g} s ({self.path})"
+                    ) from None
+                time.sleep(self.POLL_S)
+
+    def give(self) -> None:
+        """End this process's turn."""
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 @dataclass
 class Writes:
     """Everything one group commit stores, in one transaction."""
@@ -145,6 +196,12 @@ class IngestStore:
         self.postgres = engine.dialect.name == "postgresql"
         self.p = "%s" if self.postgres else "?"
         self._raw: Any = None
+        database = engine.url.database
+        self.turns = (
+            WriterTurns(f"{database}-writer.lock", lock_timeout_s)
+            if not self.postgres and database and database != ":memory:"
+            else None
+        )
 
     @property
     def conn(self) -> Any:  # the driver's own connection: sqlite3 or psycopg
@@ -168,6 +225,8 @@ class IngestStore:
 
     def close(self) -> None:
         """Give the connection back (or drop it, after a failure)."""
+        if self.turns is not None:
+            self.turns.close()
         if self._raw is not None:
             try:
                 self._raw.close()
@@ -281,6 +340,8 @@ class IngestStore:
         """A cursor in one write transaction: committed at the end; on any error rolled
         back, the connection thrown away, and the error raised."""
         conn = self.conn
+        if self.turns is not None:
+            self.turns.take()
         try:
             cur = conn.cursor()
             if not self.postgres:
@@ -295,6 +356,9 @@ class IngestStore:
             finally:
                 self.discard()
             raise
+        finally:
+            if self.turns is not None:
+                self.turns.give()
 
     def write(self, w: Writes) -> None:
         """Store one batch and commit it; on any error roll back and raise."""

@@ -62,14 +62,17 @@ class Prior(msgspec.Struct, gc=False):
 
 class BatchView:
     """What the rules see during one batch: committed state, the effects of the batch still
-    being committed (`parent`), and this batch's own effects so far."""
+    being committed (`parent`), and this batch's own effects so far.
+
+    `candidates` and `stored` are what the batch prefetched for the requests judged into it;
+    a batch that takes more requests while its parent commits adds theirs (`extend`)."""
 
     def __init__(
         self,
         registers: RegistersIndex,
-        candidates: Mapping[tuple[str, str], list[int]],
+        candidates: dict[tuple[str, str], list[int]],
         bets: BetCache,
-        stored: Mapping[tuple[str, int], StoredOp],
+        stored: dict[tuple[str, int], StoredOp],
         window_us: int,
         heads: Mapping[str, tuple[int, bytes]],
         players: set[tuple[str, str, str, str, str]],
@@ -87,6 +90,15 @@ class BatchView:
         self.new_bets: dict[tuple[str, str], BetState] = {}
         self.heads: dict[str, tuple[int, bytes]] = {}
         self.players: set[tuple[str, str, str, str, str]] = set()
+
+    def extend(
+        self,
+        candidates: dict[tuple[str, str], list[int]],
+        stored: dict[tuple[str, int], StoredOp],
+    ) -> None:
+        """Add what was prefetched for more requests judged into this batch."""
+        self.candidates.update(candidates)
+        self.stored.update(stored)
 
     def prior(self, organizer: str, operation_id: str) -> Prior | None:
         """The operation accepted before under this id, if any."""
