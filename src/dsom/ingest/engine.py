@@ -160,7 +160,7 @@ class IngestEngine:
         self.players_seen: set[tuple[str, str, str, str, str]] = set()
         self.kyiv_hours: dict[int, tuple[str, str]] = {}
         self.latencies: deque[float] = deque(maxlen=20_000)
-        self.queue: asyncio.Queue[Job] = asyncio.Queue()
+        self.queue: deque[Job] = deque()  # unbounded; `wake` tells the loop of arrivals
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="dsom-writer")
         self.reader_executor = ThreadPoolExecutor(1, thread_name_prefix="dsom-reader")
         self.task: asyncio.Task[None] | None = None
@@ -182,8 +182,8 @@ class IngestEngine:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
-        while not self.queue.empty():
-            job = self.queue.get_nowait()
+        while self.queue:
+            job = self.queue.popleft()
             if not job.future.done():
                 job.future.set_exception(Unavailable("DSOM is shutting down; retry shortly"))
         await self._in_writer(self.store.close)
@@ -227,7 +227,7 @@ class IngestEngine:
     async def submit(self, organizer: str, received_us: int, items: list[Item]) -> dict[str, Any]:
         """Queue one request's operations; its answer once they are committed."""
         job = Job(organizer, received_us, items, asyncio.get_running_loop().create_future())
-        self.queue.put_nowait(job)  # unbounded: never waits
+        self.queue.append(job)
         self.wake.set()
         return await job.future
 
@@ -252,7 +252,7 @@ class IngestEngine:
                     inflight, pending = pending, None
                     self._commit(inflight)
                 room = self.max_batch - (pending.size if pending is not None else 0)
-                if not self.queue.empty() and room > 0:
+                if self.queue and room > 0:
                     self.idle.clear()
                     jobs = self._take(room)
                     try:
@@ -272,7 +272,7 @@ class IngestEngine:
                     else:
                         pending = judged
                     continue
-                if inflight is None and pending is None and self.queue.empty():
+                if inflight is None and pending is None and not self.queue:
                     self.idle.set()
                 self.wake.clear()
                 await self.wake.wait()
@@ -285,10 +285,10 @@ class IngestEngine:
 
     def _take(self, room: int) -> list[Job]:
         """Queued requests, in arrival order, up to about `room` operations (at least one)."""
-        jobs = [self.queue.get_nowait()]
+        jobs = [self.queue.popleft()]
         size = len(jobs[0].items)
-        while size < room and not self.queue.empty():
-            job = self.queue.get_nowait()
+        while size < room and self.queue:
+            job = self.queue.popleft()
             jobs.append(job)
             size += len(job.items)
         return jobs

@@ -122,9 +122,8 @@ _encoder = msgspec.json.Encoder(order="sorted")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})"
-)
+_WALL_SECOND_PATTERN = r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}"
+_RFC3339 = re.compile(_WALL_SECOND_PATTERN + r"(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})")
 
 
 def decode_envelope(body: bytes) -> list[Raw]:
@@ -207,7 +206,7 @@ def occurred_us(op: Operation) -> int:
 _TO_MICROSECONDS = (1, 10, 100, 1_000, 10_000, 100_000)  # by digits missing of six
 _SECONDS: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS" -> that wall-clock second, as if at UTC
 _SECONDS_LIMIT = 100_000
-_WALL_SECOND = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}")
+_WALL_SECOND = re.compile(_WALL_SECOND_PATTERN)
 
 
 def _wall_second(text: str) -> int | None:
