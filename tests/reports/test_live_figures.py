@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select, update
 
 from dsom.ingest.models import submissions_hourly
 from dsom.kit.time import KYIV, kyiv_midnight
@@ -20,6 +20,8 @@ from tests.reports.helpers import HOUR_US, get, kyiv_text, us_of
 
 
 def _submitted(db: Engine, organizer: str, hour: int, **figures: int) -> None:
+    """Record what the organizer sent in the hour, added to what is there, as the engine
+    adds it (in the hour after Kyiv midnight, "midnight" and "this hour" are one hour)."""
     row = {
         "organizer": organizer,
         "hour": hour,
@@ -31,8 +33,24 @@ def _submitted(db: Engine, organizer: str, hour: int, **figures: int) -> None:
         "last_received_us": hour * HOUR_US + 1_000_000,
         **figures,
     }
+    s = submissions_hourly.c
     with db.begin() as conn:
-        conn.execute(insert(submissions_hourly).values(**row))
+        there = conn.execute(
+            select(submissions_hourly).where(s.organizer == organizer, s.hour == hour)
+        ).first()
+        if there is None:
+            conn.execute(insert(submissions_hourly).values(**row))
+            return
+        added = {
+            name: getattr(there, name) + row[name]
+            for name in ("requests", "received", "accepted", "duplicates", "rejected")
+        }
+        added["last_received_us"] = max(there.last_received_us, row["last_received_us"])
+        conn.execute(
+            update(submissions_hourly)
+            .where(s.organizer == organizer, s.hour == hour)
+            .values(**added)
+        )
 
 
 def _status(http: httpx.Client, regulator: dict[str, str]) -> dict[str, object]:
