@@ -10,7 +10,7 @@ what `GET /api/v1/reports/{id}` does without the HTTP framing.
 The market is the demo market (`dsom seed-demo`), grown until 50 organizers have an
 active licence with channels (53 registered). The database is built directly, not
 through HTTP (10 M operations through the API would take the better part of an hour):
-the operations table row by row as the ingest engine writes it (canonical bytes, the
+the operations in blocks as the ingest engine writes them (canonical bytes, the
 hash chain, seq in order of receipt), and the rollups the engine keeps computed
 alongside (operations_hourly, submissions_hourly, rejections_hourly, players_daily /
 players_monthly, large_wins); then `IngestStore.rebuild_report_rollups` computes from
@@ -48,6 +48,7 @@ import msgspec
 from dsom.auth.permissions import Role, permissions_of
 from dsom.auth.principal import Principal
 from dsom.demo import market as demo
+from dsom.ingest.blocks import split
 from dsom.ingest.repository import IngestStore
 from dsom.ingest.taxes import TaxTable
 from dsom.kit import gcwatch
@@ -161,20 +162,21 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
     hourly: dict[tuple[Any, ...], list[int]] = {}
     submitted: dict[tuple[str, int], list[int]] = {}
     rejected: dict[tuple[str, int, str], int] = defaultdict(int)
-    ops_rows: list[tuple[Any, ...]] = []
+    ops_rows: dict[str, tuple[int, list[Any]]] = {}  # organizer -> (first seq, entries)
     players_rows: list[tuple[str, str, str, str]] = []
-    wins_rows: list[tuple[str, int, int, int]] = []
+    wins_rows: list[tuple[Any, ...]] = []
     day_of: dict[int, tuple[str, str]] = {}
-    written = 0
+    written = flushed = 0
     insert_ops = (
-        "INSERT INTO operations (organizer, seq, operation_id, type, occurred_us, received_us, "
-        "licence, activity, player_id, amount, bet_seq, refunded, late, canonical, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO operation_blocks (organizer, first_seq, last_seq, entries) VALUES (?, ?, ?, ?)"
     )
 
     def flush() -> None:
         db.execute("BEGIN")
-        db.executemany(insert_ops, ops_rows)
+        db.executemany(
+            insert_ops,
+            [row for org, (first, run) in ops_rows.items() for row in split(org, first, run)],
+        )
         db.executemany(
             "INSERT INTO players_daily (organizer, day, activity, player_id) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
@@ -185,7 +187,7 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
             "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(o, d[:8] + "01", a, p) for o, d, a, p in players_rows],
         )
-        db.executemany("INSERT INTO large_wins VALUES (?, ?, ?, ?)", wins_rows)
+        db.executemany("INSERT INTO large_wins VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", wins_rows)
         db.execute("COMMIT")
         ops_rows.clear()
         players_rows.clear()
@@ -262,16 +264,19 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
                 data = canonical.encode()
                 digest = hashlib.sha256(head[org] + data).digest()
                 head[org] = digest
-                ops_rows.append(
-                    (org, n, op_id, kind, occurred, received, licence, activity, player,
-                     amount, bet_seq, 0, late, data, digest)
+                ops_rows.setdefault(org, (n, []))[1].append(
+                    (op_id, kind, occurred, received, licence, activity, player, amount,
+                     bet_seq, late, data, digest)
                 )  # fmt: skip
+                written += 1
                 occurred_hour = occurred // HOUR_US
                 tax = levy = 0
                 if kind == "win":
                     tax, levy = taxes.on_win(amount, occurred)
                     if amount >= floor:
-                        wins_rows.append((org, n, occurred, amount))
+                        wins_rows.append(
+                            (org, n, occurred, amount, op_id, licence, activity, player, bet_id)
+                        )
                 if kind == "bet":
                     days_ = day_of.get(occurred_hour)
                     if days_ is None:
@@ -300,15 +305,14 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
             sub[3] += int(count * 0.001)
             sub[0] += max(1, count // 200)
             sub[1] = sub[2] + sub[3] + sub[4]
-        if len(ops_rows) >= 200_000:
-            written += len(ops_rows)
+        if written - flushed >= 200_000:
+            flushed = written
             flush()
             print(
                 f"\r  {written:,} operations, {time.monotonic() - started:.0f} s",
                 end="",
                 file=sys.stderr,
             )
-    written += len(ops_rows)
     flush()
     print(f"\r  {written:,} operations, {time.monotonic() - started:.0f} s", file=sys.stderr)
     db.execute("BEGIN")
@@ -446,7 +450,9 @@ def main() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             build(path, args.operations, args.days, args.seed)
         with sqlite3.connect(path) as db:
-            (count,) = db.execute("SELECT COUNT(*) FROM operations").fetchone()
+            (count,) = db.execute(
+                "SELECT SUM(last_seq - first_seq + 1) FROM operation_blocks"
+            ).fetchone()
         print(f"{count:,} operations stored; {path.stat().st_size / 2**30:.2f} GiB")
         only = set(args.only.split(",")) if args.only else None
         results = measure(path, args.repeat, only, granularities=not args.no_variants)

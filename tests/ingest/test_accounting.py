@@ -23,11 +23,13 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
+from dsom.ingest import blocks
 from dsom.ingest.models import (
+    bet_refunds,
     large_wins,
-    operations,
+    operation_blocks,
     operations_hourly,
     players_daily,
     players_monthly,
@@ -518,7 +520,7 @@ def expected_tables(orgs: list[Org]) -> dict[str, Any]:
     submissions: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     daily: set[tuple[str, date, str, str]] = set()
     monthly: set[tuple[str, date, str, str]] = set()
-    wins: set[tuple[str, int, int, int]] = set()
+    wins: set[tuple[Any, ...]] = set()
     stored: dict[tuple[str, int], tuple[Any, ...]] = {}
     by_day: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     rejected_by_day: dict[tuple[Any, ...], int] = defaultdict(int)
@@ -531,7 +533,19 @@ def expected_tables(orgs: list[Org]) -> dict[str, Any]:
             if op["type"] == "win":
                 taxes = (tax_half_up(op["amount"], "0.18"), tax_half_up(op["amount"], "0.05"))
                 if op["amount"] >= LARGE_WIN_FLOOR:
-                    wins.add((org.code, a.seq, a.occurred_us, op["amount"]))
+                    wins.add(
+                        (
+                            org.code,
+                            a.seq,
+                            a.occurred_us,
+                            op["amount"],
+                            op["operation_id"],
+                            op["license"],
+                            a.activity,
+                            op["player_id"],
+                            op["bet_id"],
+                        )
+                    )
             if op["type"] == "bet":
                 day = kyiv_day(a.occurred_us)
                 daily.add((org.code, day, a.activity, op["player_id"]))
@@ -589,6 +603,40 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def stored_operations(conn: Connection, codes: list[str]) -> dict[tuple[str, int], Any]:
+    """Every stored entry of these organizers, with its bet's refunded total, by seq."""
+    b, r = operation_blocks.c, bet_refunds.c
+    refunded = {
+        (org, seq): total
+        for org, seq, total in conn.execute(
+            select(r.organizer, r.seq, r.refunded).where(r.organizer.in_(codes))
+        )
+    }
+    found: dict[tuple[str, int], Any] = {}
+    for org, first, last, data in conn.execute(
+        select(b.organizer, b.first_seq, b.last_seq, b.entries).where(b.organizer.in_(codes))
+    ):
+        entries = blocks.decode(bytes(data))
+        assert len(entries) == last - first + 1
+        for seq, e in enumerate(entries, start=first):
+            found[(org, seq)] = (
+                e.operation_id,
+                e.type,
+                e.occurred_us,
+                e.received_us,
+                e.licence,
+                e.activity,
+                e.player_id,
+                e.amount,
+                e.bet_seq,
+                refunded.get((org, seq), 0),
+                e.late,
+                e.canonical,
+                e.hash.hex(),
+            )
+    return found
+
+
 def stored_tables(db: Engine, codes: list[str]) -> dict[str, Any]:
     """The same, as the database holds it for these organizers."""
     with db.connect() as conn:
@@ -597,24 +645,7 @@ def stored_tables(db: Engine, codes: list[str]) -> dict[str, Any]:
             return list(conn.execute(select(table).where(table.c.organizer.in_(codes))))
 
         return {
-            "operations": {
-                (r.organizer, r.seq): (
-                    r.operation_id,
-                    r.type,
-                    r.occurred_us,
-                    r.received_us,
-                    r.licence,
-                    r.activity,
-                    r.player_id,
-                    r.amount,
-                    r.bet_seq,
-                    r.refunded,
-                    bool(r.late),
-                    bytes(r.canonical),
-                    bytes(r.hash).hex(),
-                )
-                for r in rows(operations)
-            },
+            "operations": stored_operations(conn, codes),
             "operations_hourly": {
                 (r.organizer, r.hour, r.licence, r.activity, r.type): [
                     r.count,
@@ -646,7 +677,20 @@ def stored_tables(db: Engine, codes: list[str]) -> dict[str, Any]:
                 (r.organizer, _as_date(r.month), r.activity, r.player_id)
                 for r in rows(players_monthly)
             },
-            "large_wins": {(r.organizer, r.seq, r.occurred_us, r.amount) for r in rows(large_wins)},
+            "large_wins": {
+                (
+                    r.organizer,
+                    r.seq,
+                    r.occurred_us,
+                    r.amount,
+                    r.operation_id,
+                    r.licence,
+                    r.activity,
+                    r.player_id,
+                    r.bet_id,
+                )
+                for r in rows(large_wins)
+            },
             "operations_daily": {
                 (r.organizer, _as_date(r.day), r.activity, r.type): [
                     r.count,

@@ -28,9 +28,11 @@ from prometheus_client import REGISTRY
 from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
+from dsom.ingest import blocks
 from dsom.ingest.models import (
+    bet_refunds,
     large_wins,
-    operations,
+    operation_blocks,
     operations_hourly,
     players_daily,
     players_monthly,
@@ -63,7 +65,8 @@ from tests.ingest.helpers import (
 )
 
 INGEST_TABLES = (
-    operations,
+    operation_blocks,
+    bet_refunds,
     operations_hourly,
     rejections_hourly,
     submissions_hourly,
@@ -136,7 +139,7 @@ def _write_locked(dsom: Dsom) -> Iterator[None]:
     other = make_engine(dsom.url)
     try:
         with other.connect() as conn:
-            conn.exec_driver_sql("LOCK TABLE operations IN ACCESS EXCLUSIVE MODE")
+            conn.exec_driver_sql("LOCK TABLE operation_blocks IN ACCESS EXCLUSIVE MODE")
             try:
                 yield
             finally:
@@ -171,9 +174,11 @@ def _assert_unavailable(response: httpx.Response) -> None:
 
 def _assert_no_id_twice(engine: Engine) -> None:
     with engine.connect() as conn:
+        b = operation_blocks.c
         ids = [
-            (row.organizer, row.operation_id)
-            for row in conn.execute(select(operations.c.organizer, operations.c.operation_id))
+            (organizer, operation_id)
+            for organizer, entries in conn.execute(select(b.organizer, b.entries))
+            for operation_id in blocks.decode_ids(bytes(entries))
         ]
     assert len(ids) == len(set(ids))
 

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from dsom.auth.keys import deactivate_key, list_keys
 from dsom.auth.principal import SYSTEM
+from dsom.ingest.blocks import BLOCK_LIMIT
 from dsom.kit.time import KYIV, utcnow
 from dsom.registers import repository as registers_repo
 from dsom.registers import service
@@ -1339,6 +1340,35 @@ def test_ledger_entries_chain_from_hash_zero(http: httpx.Client, market: Market)
         previous = entry["hash"]
     assert ledger_head(http, market) == {"seq": 3, "hash": previous}
     request_error(http.get(f"{LEDGER}/4", headers=market.headers), 404, "not_found")
+
+
+def test_a_request_longer_than_a_block_reads_back_whole_also_after_a_restart(
+    http: httpx.Client, server: Server, market: Market
+) -> None:
+    # Stored as blocks of at most BLOCK_LIMIT entries (ingest/blocks.py): 2,500 operations
+    # make three, and every entry reads back across their edges, before and after the
+    # server rebuilds its state from them.
+    bets = [market.online_bet() for _ in range(2 * BLOCK_LIMIT + 500)]
+    accept(http, market, *bets)
+    wins = [win(bets[i], amount=7) for i in (0, BLOCK_LIMIT - 1, BLOCK_LIMIT, len(bets) - 1)]
+    hashes = chain(market.organizer, bets + wins)
+    for restarted in (False, True):
+        if restarted:
+            server.reload()  # the ids, heads and (for the wins) bets come from the blocks
+            accept(http, market, *wins)
+        for seq in (1, BLOCK_LIMIT, BLOCK_LIMIT + 1, 2 * BLOCK_LIMIT + 1, len(bets)):
+            entry = http.get(f"{LEDGER}/{seq}", headers=market.headers).json()
+            assert (entry["operation_id"], entry["hash"]) == (
+                bets[seq - 1]["operation_id"],
+                hashes[seq - 1],
+            )
+            if seq > 1:
+                assert entry["prev_hash"] == hashes[seq - 2]
+            stored = read(http, market, bets[seq - 1]["operation_id"]).json()
+            assert (stored["seq"], stored["hash"]) == (seq, hashes[seq - 1])
+        answer = submit(http, market, bets[BLOCK_LIMIT])  # a retry of an old one
+        assert (answer["duplicates"], answer["accepted"]) == (1, 0)
+    assert ledger_head(http, market) == {"seq": len(hashes), "hash": hashes[-1]}
 
 
 # --- the ledger, recomputed by the organizer ---------------------------------------------------

@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, delete, text, update
+from msgspec.structs import replace
+from sqlalchemy import Engine, delete, select, text, update
 
-from dsom.ingest.models import operations
+from dsom.ingest import blocks
+from dsom.ingest.blocks import Entry
+from dsom.ingest.models import operation_blocks
 from tests.conftest import Database
 from tests.ingest.helpers import (
     Market,
@@ -112,8 +116,24 @@ def ledgers(http: httpx.Client, db: Engine) -> Ledgers:
     return Ledgers(first, second, sent)
 
 
-def _where(organizer: str, seq: int) -> Any:
-    return (operations.c.organizer == organizer) & (operations.c.seq == seq)
+def _alter(db: Engine, organizer: str, seq: int, change: Callable[[Entry], Entry | None]) -> None:
+    """Replace (or, for None, remove) the stored entry at `seq` by hand, in its block."""
+    b = operation_blocks.c
+    with db.begin() as conn:
+        first, data = conn.execute(
+            select(b.first_seq, b.entries)
+            .where(b.organizer == organizer, b.first_seq <= seq)
+            .order_by(b.first_seq.desc())
+            .limit(1)
+        ).one()
+        entries = blocks.decode(bytes(data))
+        changed = change(entries[seq - first])
+        entries[seq - first : seq - first + 1] = [] if changed is None else [changed]
+        conn.execute(
+            update(operation_blocks)
+            .where(b.organizer == organizer, b.first_seq == first)
+            .values(entries=blocks.encode(entries))
+        )
 
 
 def test_verify_passes_sound_ledgers(ledgers: Ledgers, database: Database, tmp_path: Path) -> None:
@@ -127,12 +147,8 @@ def test_verify_names_the_organizer_and_seq_of_altered_canonical_bytes(
     ledgers: Ledgers, db: Engine, database: Database, tmp_path: Path
 ) -> None:
     org = ledgers.first.organizer
-    with db.begin() as conn:
-        conn.execute(
-            update(operations)
-            .where(_where(org, 2))
-            .values(canonical=canonical({**ledgers.sent[org][1], "amount": 1}))
-        )
+    altered = canonical({**ledgers.sent[org][1], "amount": 1})
+    _alter(db, org, 2, lambda entry: replace(entry, canonical=altered))
 
     code, said = verify_command(database, tmp_path)
 
@@ -146,9 +162,8 @@ def test_verify_names_the_first_of_several_altered_entries(
     ledgers: Ledgers, db: Engine, database: Database, tmp_path: Path
 ) -> None:
     org = ledgers.second.organizer
-    with db.begin() as conn:
-        for seq in (4, 3):
-            conn.execute(update(operations).where(_where(org, seq)).values(canonical=b"{}"))
+    for seq in (4, 3):
+        _alter(db, org, seq, lambda entry: replace(entry, canonical=b"{}"))
 
     code, said = verify_command(database, tmp_path)
 
@@ -161,12 +176,7 @@ def test_verify_names_the_organizer_and_seq_of_an_altered_hash(
     ledgers: Ledgers, db: Engine, database: Database, tmp_path: Path
 ) -> None:
     org = ledgers.first.organizer
-    with db.begin() as conn:
-        conn.execute(
-            update(operations)
-            .where(_where(org, 1))
-            .values(hash=hashlib.sha256(b"not the chain").digest())
-        )
+    _alter(db, org, 1, lambda entry: replace(entry, hash=hashlib.sha256(b"not").digest()))
 
     code, said = verify_command(database, tmp_path)
 
@@ -175,20 +185,37 @@ def test_verify_names_the_organizer_and_seq_of_an_altered_hash(
 
 
 def test_verify_names_a_missing_seq(
-    ledgers: Ledgers, db: Engine, database: Database, tmp_path: Path
+    ledgers: Ledgers, http: httpx.Client, db: Engine, database: Database, tmp_path: Path
 ) -> None:
     org = ledgers.first.organizer
+    for prefix in ("c", "d"):  # two more requests: seqs 6 and 7, each in a block of its own
+        more = _operations(ledgers.first, prefix, 1)
+        assert post(http, ledgers.first.headers, more).json()["accepted"] == 1
+    b = operation_blocks.c
     with db.begin() as conn:
-        conn.execute(delete(operations).where(_where(org, 3)))
+        conn.execute(delete(operation_blocks).where(b.organizer == org, b.first_seq == 6))
 
     code, said = verify_command(database, tmp_path)
 
     assert code == 1, said
-    assert f"organizer {org}, seq 3" in said
-    assert "missing" in said
+    assert f"organizer {org}, seq 6" in said
+    assert "missing (next stored is 7)" in said
 
 
-def test_verify_judges_canonical_rewritten_by_hand_in_sql(
+def test_verify_names_a_block_with_an_entry_taken_out(
+    ledgers: Ledgers, db: Engine, database: Database, tmp_path: Path
+) -> None:
+    org = ledgers.first.organizer
+    _alter(db, org, 3, lambda entry: None)
+
+    code, said = verify_command(database, tmp_path)
+
+    assert code == 1, said
+    assert f"organizer {org}, seq 1" in said
+    assert "holds 4 entries, not 5" in said
+
+
+def test_verify_judges_a_block_rewritten_by_hand_in_sql(
     ledgers: Ledgers, db: Engine, database: Database, tmp_path: Path
 ) -> None:
     # On SQLite a hand-written literal is stored as text, not as a blob.
@@ -198,14 +225,14 @@ def test_verify_judges_canonical_rewritten_by_hand_in_sql(
         literal = f"convert_to({literal}, 'UTF8')"
     with db.begin() as conn:
         conn.execute(
-            text(f"UPDATE operations SET canonical = {literal} WHERE organizer = :org AND seq = 2"),
+            text(f"UPDATE operation_blocks SET entries = {literal} WHERE organizer = :org"),
             {"org": org},
         )
 
     if database.kind == "sqlite":
         with db.connect() as conn:
             stored_as = conn.execute(
-                text("SELECT typeof(canonical) FROM operations WHERE organizer = :org AND seq = 2"),
+                text("SELECT typeof(entries) FROM operation_blocks WHERE organizer = :org"),
                 {"org": org},
             ).scalar_one()
         assert stored_as == "text"
@@ -213,4 +240,5 @@ def test_verify_judges_canonical_rewritten_by_hand_in_sql(
     code, said = verify_command(database, tmp_path)
 
     assert code == 1, said
-    assert f"organizer {org}, seq 2" in said
+    assert f"organizer {org}, seq 1" in said
+    assert "unreadable" in said

@@ -12,6 +12,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
+from dsom.ingest import ledger
+from dsom.ingest.repository import entries_at
+from dsom.ingest.verify import verify
 from dsom.kit.db import make_engine
 from dsom.kit.migrate import alembic_config, current_revision, downgrade, upgrade
 from dsom.models import metadata
@@ -172,3 +175,104 @@ def test_0007_rekeys_the_report_rollups_organizer_first_keeping_their_rows(empty
         conn.exec_driver_sql(_hourly_row(day_two + 2, 5))
         (count,) = conn.exec_driver_sql("SELECT SUM(count) FROM operations_daily").one()
     assert count == 11
+
+
+OPERATION_COLUMNS = (
+    "organizer, seq, operation_id, type, occurred_us, received_us, licence, activity, "
+    "player_id, amount, bet_seq, refunded, late, canonical, hash"
+)
+
+
+def _operations_0007(organizer: str, count: int) -> list[tuple[Any, ...]]:
+    """`count` rows of 0007's `operations` for one organizer: a chain of bets, every 7th
+    operation a win on the bet before it, every 11th bet refunded in part."""
+    rows: list[tuple[Any, ...]] = []
+    digest = ledger.genesis(organizer)
+    for seq in range(1, count + 1):
+        win = seq % 7 == 0
+        canonical = f'{{"operation_id":"{organizer}-{seq}","n":{seq}}}'.encode()
+        digest = ledger.link(digest, canonical)
+        rows.append(
+            (
+                organizer,
+                seq,
+                f"{organizer}-{seq}",
+                "win" if win else "bet",
+                1_780_000_000_000_000 + seq,
+                1_780_000_000_500_000 + seq,
+                "L-1",
+                "online_casino",
+                f"p-{seq % 5}",
+                100 * seq,
+                seq - 1 if win else None,
+                0 if win or seq % 11 else 30,
+                seq % 3 == 0,
+                canonical,
+                digest,
+            )
+        )
+    return rows
+
+
+def _stored_operations(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"SELECT {OPERATION_COLUMNS} FROM operations")
+        return sorted((*row[:12], bool(row[12]), bytes(row[13]), bytes(row[14])) for row in rows)
+
+
+def test_0008_stores_the_operations_in_blocks_keeping_every_entry(empty: Engine) -> None:
+    upgrade(empty, "0007")
+    rows = _operations_0007("12345678", 2_501) + _operations_0007("87654321", 3)
+    marks = ", ".join(["%s" if empty.dialect.name == "postgresql" else "?"] * 15)
+    with empty.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO operations ({OPERATION_COLUMNS}) VALUES ({marks})", rows)
+        conn.exec_driver_sql(
+            "INSERT INTO large_wins (organizer, seq, occurred_us, amount) "
+            "VALUES ('12345678', 14, 1780000000000014, 1400)"
+        )
+    assert _stored_operations(empty) == sorted(rows)
+
+    upgrade(empty)
+
+    with empty.connect() as conn:
+        spans = [
+            tuple(row)
+            for row in conn.exec_driver_sql(
+                "SELECT organizer, first_seq, last_seq FROM operation_blocks "
+                "ORDER BY organizer, first_seq"
+            )
+        ]
+        refunds = set(conn.exec_driver_sql("SELECT organizer, seq, refunded FROM bet_refunds"))
+        wins = [tuple(row) for row in conn.exec_driver_sql("SELECT * FROM large_wins")]
+    assert spans == [
+        ("12345678", 1, 1000),
+        ("12345678", 1001, 2000),
+        ("12345678", 2001, 2501),
+        ("87654321", 1, 3),
+    ]
+    assert refunds == {(r[0], r[1], r[11]) for r in rows if r[11]}
+    assert refunds  # the example has some
+    assert wins == [
+        ("12345678", 14, 1780000000000014, 1400, "12345678-14", "L-1", "online_casino", "p-4",
+         "12345678-13")
+    ]  # fmt: skip
+    stored = {}
+    with empty.connect() as conn:
+        for organizer in ("12345678", "87654321"):
+            seqs = range(1, 2_502 if organizer == "12345678" else 4)
+            for seq, e in entries_at(conn, organizer, seqs).items():
+                stored[(organizer, seq)] = e
+    for row in rows:
+        e = stored[(row[0], row[1])]
+        assert (e.operation_id, e.type, e.occurred_us, e.received_us, e.licence, e.activity,
+                e.player_id, e.amount, e.bet_seq, e.late, e.canonical, e.hash) == (
+            *row[2:11], row[12], row[13], row[14]
+        )  # fmt: skip
+    assert verify(empty) == (2_504, None)
+
+    downgrade(empty, "0007")
+
+    assert _stored_operations(empty) == sorted(rows)
+    with empty.connect() as conn:
+        wins = [tuple(row) for row in conn.exec_driver_sql("SELECT * FROM large_wins")]
+    assert wins == [("12345678", 14, 1780000000000014, 1400)]

@@ -20,8 +20,9 @@ import httpx
 from sqlalchemy import delete
 
 from dsom.ingest.models import (
+    bet_refunds,
     large_wins,
-    operations,
+    operation_blocks,
     operations_hourly,
     players_daily,
     players_monthly,
@@ -45,7 +46,8 @@ HOUR_US = 3_600_000_000
 MINUTE_US = 60_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OPERATION_TABLES = (
-    operations,
+    operation_blocks,
+    bet_refunds,
     operations_hourly,
     rejections_hourly,
     submissions_hourly,

@@ -9,13 +9,12 @@ from typing import Any
 import msgspec
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dsom.auth.deps import DB, OrganizerKey, key_principal
 from dsom.ingest import ledger
 from dsom.ingest.engine import IngestEngine, decode_items, iso_us
-from dsom.ingest.models import operations
+from dsom.ingest.repository import entries_at
 from dsom.ingest.schemas import InvalidBody, Operation, decode_envelope
 from dsom.ingest.shards import Handler, PeerUnavailable, Shards
 from dsom.kit.errors import ERRORS_ANSWERED, DomainError, NotFound, Unavailable, retry_after
@@ -332,26 +331,17 @@ async def read_operation(
 
     def read() -> dict[str, Any] | None:
         with engine.connect() as conn:
-            for seq in seqs:
-                row = conn.execute(
-                    select(
-                        operations.c.operation_id,
-                        operations.c.canonical,
-                        operations.c.seq,
-                        operations.c.hash,
-                        operations.c.received_us,
-                        operations.c.late,
-                    ).where(operations.c.organizer == org, operations.c.seq == seq)
-                ).first()
-                if row is not None and row.operation_id == operation_id:
-                    stored: dict[str, Any] = json.loads(row.canonical)
-                    stored.update(
-                        seq=row.seq,
-                        hash=bytes(row.hash).hex(),
-                        received_at=iso_us(row.received_us),
-                        late=bool(row.late),
-                    )
-                    return stored
+            stored = entries_at(conn, org, seqs)
+        for seq, entry in stored.items():
+            if entry.operation_id == operation_id:
+                found: dict[str, Any] = json.loads(entry.canonical)
+                found.update(
+                    seq=seq,
+                    hash=entry.hash.hex(),
+                    received_at=iso_us(entry.received_us),
+                    late=entry.late,
+                )
+                return found
         return None
 
     found = await run_in_threadpool(read)
@@ -398,22 +388,15 @@ async def ledger_entry(seq: int, principal: OrganizerKey, engine: DB) -> dict[st
 
     def read() -> dict[str, Any] | None:
         with engine.connect() as conn:
-            rows = {
-                r.seq: r
-                for r in conn.execute(
-                    select(operations.c.seq, operations.c.operation_id, operations.c.hash).where(
-                        operations.c.organizer == org, operations.c.seq.in_([seq - 1, seq])
-                    )
-                )
-            }
-        if seq not in rows:
+            stored = entries_at(conn, org, [seq - 1, seq])
+        if seq not in stored:
             return None
-        previous = bytes(rows[seq - 1].hash) if seq > 1 else ledger.genesis(org)
+        previous = stored[seq - 1].hash if seq > 1 else ledger.genesis(org)
         return {
             "seq": seq,
-            "operation_id": rows[seq].operation_id,
+            "operation_id": stored[seq].operation_id,
             "prev_hash": previous.hex(),
-            "hash": bytes(rows[seq].hash).hex(),
+            "hash": stored[seq].hash.hex(),
         }
 
     found = await run_in_threadpool(read)

@@ -485,10 +485,11 @@ class IngestEngine:
         else:
             activity = found
         view.new_ids[(org, op.operation_id)] = Prior(seq, item.canonical)
-        w.operations.append(
+        run = w.operations.get(org)
+        if run is None:
+            run = w.operations[org] = (seq, [])
+        run[1].append(
             (
-                org,
-                seq,
                 op.operation_id,
                 kind,
                 occurred_us,
@@ -498,7 +499,6 @@ class IngestEngine:
                 op.player_id,
                 op.amount,
                 bet_seq,
-                0,
                 late,
                 item.canonical,
                 digest,
@@ -508,7 +508,19 @@ class IngestEngine:
         if kind == "win":
             income_tax, military_levy = self.taxes.on_win(op.amount, occurred_us)
             if op.amount >= self.large_win_floor:
-                w.large_wins.append((org, seq, occurred_us, op.amount))
+                w.large_wins.append(
+                    (
+                        org,
+                        seq,
+                        occurred_us,
+                        op.amount,
+                        op.operation_id,
+                        op.license,
+                        activity,
+                        op.player_id,
+                        op.bet_id,
+                    )
+                )
         key = (org, occurred_us // HOUR_US, op.license, activity, kind)
         rollup = w.hourly.get(key)
         if rollup is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
     Date,
     Index,
@@ -23,24 +22,25 @@ from sqlalchemy import (
 
 from dsom.kit.db import metadata
 
-operations = Table(
-    "operations",
+# Accepted operations in blocks of consecutive ledger entries (ingest/blocks.py): one row
+# per organizer and group commit, `entries` a MessagePack array of `blocks.Entry`.
+operation_blocks = Table(
+    "operation_blocks",
     metadata,
     Column("organizer", String(8), nullable=False),
-    Column("seq", BigInteger, nullable=False),  # the organizer's ledger position, from 1
-    Column("operation_id", String(64), nullable=False),
-    Column("type", String(10), nullable=False),
-    Column("occurred_us", BigInteger, nullable=False),
-    Column("received_us", BigInteger, nullable=False),
-    Column("licence", String(64), nullable=False),
-    Column("activity", String(32), nullable=False),  # a bet's game_type; else derived (reports.md)
-    Column("player_id", String(64), nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("bet_seq", BigInteger, nullable=True),  # a win's or refund's bet
-    Column("refunded", BigInteger, nullable=False),  # a bet's refunds so far
-    Column("late", Boolean, nullable=False),
-    Column("canonical", LargeBinary, nullable=False),  # the operation exactly as submitted (§4)
-    Column("hash", LargeBinary(32), nullable=False),
+    Column("first_seq", BigInteger, nullable=False),  # the organizer's ledger position, from 1
+    Column("last_seq", BigInteger, nullable=False),
+    Column("entries", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("organizer", "first_seq"),
+)
+
+# A bet's refunds so far (a bet with none has no row): what changes after acceptance.
+bet_refunds = Table(
+    "bet_refunds",
+    metadata,
+    Column("organizer", String(8), nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the bet's
+    Column("refunded", BigInteger, nullable=False),
     PrimaryKeyConstraint("organizer", "seq"),
 )
 
@@ -115,6 +115,12 @@ large_wins = Table(
     Column("seq", BigInteger, nullable=False),
     Column("occurred_us", BigInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
+    # What the report shows of the win, so that it reads no block.
+    Column("operation_id", String(64), nullable=False),
+    Column("licence", String(64), nullable=False),
+    Column("activity", String(32), nullable=False),
+    Column("player_id", String(64), nullable=False),
+    Column("bet_id", String(64), nullable=False),
     PrimaryKeyConstraint("organizer", "seq"),
     Index("ix_large_wins_occurred_us", "occurred_us"),
 )

@@ -3,6 +3,9 @@
 Where SQLite and PostgreSQL differ, the difference lives here: PostgreSQL gets
 operations by COPY, SQLite by `executemany` in key order; upserts are the same SQL.
 
+Accepted operations are stored in blocks, one row per organizer and batch
+(`ingest/blocks.py`); a bet's refunded total in `bet_refunds`.
+
 Each group commit also keeps the report rollups (reports/models.py), computed per batch
 here: `operations_daily` and `rejections_daily` from the batch's hourly deltas summed by
 Kyiv day, `operations_hours` from its hourly keys, and the distinct-player counts from
@@ -12,54 +15,30 @@ the `players_daily` / `players_monthly` rows its inserts actually stored.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import count as count_from
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
+from dsom.ingest import blocks
+from dsom.ingest.blocks import EntryRow
+from dsom.ingest.models import operation_blocks
 from dsom.ingest.rules import StoredOp
 from dsom.ingest.state import IdIndex
 from dsom.kit.time import kyiv_day_of_hour
 
-OPERATION_COLUMNS = (
-    "organizer",
-    "seq",
-    "operation_id",
-    "type",
-    "occurred_us",
-    "received_us",
-    "licence",
-    "activity",
-    "player_id",
-    "amount",
-    "bet_seq",
-    "refunded",
-    "late",
-    "canonical",
-    "hash",
-)
-# Their PostgreSQL types, for binary COPY (no text escaping of the canonical bytes).
-OPERATION_PG_TYPES = (
-    "text",
-    "int8",
-    "text",
-    "text",
-    "int8",
-    "int8",
-    "text",
-    "text",
-    "text",
-    "int8",
-    "int8",
-    "int8",
-    "bool",
-    "bytea",
-    "bytea",
+# `operation_blocks`' PostgreSQL types, for binary COPY (no text escaping of the entries).
+BLOCK_PG_TYPES = ("text", "int8", "int8", "bytea")
+INSERT_BLOCK = (
+    "INSERT INTO operation_blocks (organizer, first_seq, last_seq, entries) VALUES (?, ?, ?, ?)"
 )
 
 
@@ -121,6 +100,64 @@ def rejections_by_day(
     return daily
 
 
+# --- reads of the stored operations (any connection) --------------------------------------
+
+
+def entries_at(conn: Connection, organizer: str, seqs: Iterable[int]) -> dict[int, blocks.Entry]:
+    """The organizer's stored entries at these seqs (those that exist), by seq."""
+    b = operation_blocks.c
+    found: dict[int, blocks.Entry] = {}
+    held: tuple[int, list[blocks.Entry]] | None = None
+    for seq in sorted(set(seqs)):
+        if held is None or not 0 <= seq - held[0] < len(held[1]):
+            row = conn.execute(
+                select(b.first_seq, b.entries)
+                .where(b.organizer == organizer, b.first_seq <= seq)
+                .order_by(b.first_seq.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                continue
+            held = (int(row.first_seq), blocks.decode(bytes(row.entries)))
+        if 0 <= seq - held[0] < len(held[1]):
+            found[seq] = held[1][seq - held[0]]
+    return found
+
+
+def stored_blocks(
+    conn: Connection, organizer: str | None = None, *, after: int = 0
+) -> Iterator[tuple[str, int, int, bytes]]:
+    """`(organizer, first_seq, last_seq, entries)` of every block (of one organizer, and
+    ending after seq `after`), in ledger order, streamed."""
+    b = operation_blocks.c
+    stmt = select(b.organizer, b.first_seq, b.last_seq, b.entries).where(b.last_seq > after)
+    if after:  # a block holds at most BLOCK_LIMIT entries: a range of the key, not a scan
+        stmt = stmt.where(b.first_seq > after - blocks.BLOCK_LIMIT)
+    if organizer is not None:
+        stmt = stmt.where(b.organizer == organizer)
+    stmt = stmt.order_by(b.organizer, b.first_seq).execution_options(
+        stream_results=True, yield_per=100
+    )
+    for row in conn.execute(stmt):
+        data = row.entries
+        if isinstance(data, str):  # rewritten by hand in SQL, on SQLite: let the decoder judge
+            data = data.encode()
+        yield row.organizer, int(row.first_seq), int(row.last_seq), bytes(data)
+
+
+def last_seqs(conn: Connection, organizers: Iterable[str]) -> dict[str, int]:
+    """Each organizer's last ledger seq (0: none yet): its count of accepted operations,
+    since every ledger is gapless from 1. One primary-key lookup per organizer."""
+    b = operation_blocks.c
+    found = {}
+    for organizer in organizers:
+        last = conn.execute(
+            select(b.last_seq).where(b.organizer == organizer).order_by(b.first_seq.desc()).limit(1)
+        ).scalar()
+        found[organizer] = int(last or 0)
+    return found
+
+
 class WriterTurns:
     """Turns at SQLite's one write lock for the group commits of every server process.
 
@@ -173,7 +210,8 @@ class WriterTurns:
 class Writes:
     """Everything one group commit stores, in one transaction."""
 
-    operations: list[tuple[Any, ...]] = field(default_factory=list)
+    # organizer -> (seq of its first entry, its entries in seq order)
+    operations: dict[str, tuple[int, list[EntryRow]]] = field(default_factory=dict)
     # (organizer, hour, licence, activity, type) -> [count, amount, late, income_tax, levy]
     hourly: dict[tuple[str, int, str, str, str], list[int]] = field(default_factory=dict)
     # (organizer, hour, code) -> count
@@ -183,7 +221,10 @@ class Writes:
     players_daily: list[tuple[str, str, str, str]] = field(default_factory=list)
     players_monthly: list[tuple[str, str, str, str]] = field(default_factory=list)
     refunds: dict[tuple[str, int], int] = field(default_factory=dict)  # bet -> refunded total
-    large_wins: list[tuple[str, int, int, int]] = field(default_factory=list)
+    # (organizer, seq, occurred_us, amount, operation_id, licence, activity, player_id, bet_id)
+    large_wins: list[tuple[str, int, int, int, str, str, str, str, str]] = field(
+        default_factory=list
+    )
     keys_last_used: list[tuple[str, datetime]] = field(default_factory=list)  # (key id, when)
 
 
@@ -270,25 +311,26 @@ class IngestStore:
             for organizer in organizers:
                 cur.execute(
                     self._sql(
-                        "SELECT seq, hash FROM operations WHERE organizer = ? "
-                        "ORDER BY seq DESC LIMIT 1"
+                        "SELECT last_seq, entries FROM operation_blocks WHERE organizer = ? "
+                        "ORDER BY first_seq DESC LIMIT 1"
                     ),
                     (organizer,),
                 )
                 row = cur.fetchone()
                 if row is not None:
-                    heads[organizer] = (int(row[0]), bytes(row[1]))
+                    heads[organizer] = (int(row[0]), blocks.decode(bytes(row[1]))[-1].hash)
         return heads
 
-    def load_ids(self, index: IdIndex, organizers: Iterable[str], batch: int = 50_000) -> int:
+    def load_ids(self, index: IdIndex, organizers: Iterable[str], batch: int = 500) -> int:
         """File every stored operation id of `organizers` in `index`; how many there were."""
         count = 0
-        query = self._sql("SELECT organizer, seq, operation_id FROM operations WHERE organizer = ?")
+        query = self._sql("SELECT first_seq, entries FROM operation_blocks WHERE organizer = ?")
         for code in organizers:
             for rows in self._stream(query, (code,), batch):
-                for organizer, seq, operation_id in rows:
-                    index.add(organizer, operation_id, int(seq))
-                count += len(rows)
+                for first, data in rows:
+                    ids = blocks.decode_ids(bytes(data))
+                    index.add_many(zip(repeat(code), ids, count_from(int(first))))
+                    count += len(ids)
         return count
 
     def _stream(self, query: str, params: tuple[Any, ...], batch: int) -> Iterator[list[Any]]:
@@ -303,34 +345,49 @@ class IngestStore:
     # --- reads during a batch ------------------------------------------------------------
 
     def fetch(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], StoredOp]:
-        """Stored operations by (organizer, seq), for the rules."""
-        wanted = list(keys)
+        """Stored operations by (organizer, seq), for the rules: each read from its block
+        (a block read once however many of the keys it holds), with its refunded total."""
         found: dict[tuple[str, int], StoredOp] = {}
+        wanted = sorted(set(keys))
         if not wanted:
             return found
-        columns = (
-            "organizer, seq, operation_id, type, canonical, licence, player_id, amount, "
-            "activity, refunded"
+        block_of = self._sql(
+            "SELECT first_seq, entries FROM operation_blocks WHERE organizer = ? "
+            "AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1"
         )
         with self._reading() as cur:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
+            held: tuple[str, int, list[blocks.Entry]] | None = None
+            for organizer, seq in wanted:
+                if held is None or held[0] != organizer or not 0 <= seq - held[1] < len(held[2]):
+                    cur.execute(block_of, (organizer, seq))
+                    row = cur.fetchone()
+                    if row is None:
+                        continue
+                    held = (organizer, int(row[0]), blocks.decode(bytes(row[1])))
+                offset = seq - held[1]
+                if 0 <= offset < len(held[2]):
+                    e = held[2][offset]
+                    found[(organizer, seq)] = StoredOp(
+                        e.operation_id,
+                        e.type,
+                        e.canonical,
+                        e.licence,
+                        e.player_id,
+                        e.amount,
+                        e.activity,
+                        0,
+                    )
+            bets = [key for key, op in found.items() if op.type == "bet"]
+            for start in range(0, len(bets), 500):
+                chunk = bets[start : start + 500]
                 where = " OR ".join(["(organizer = ? AND seq = ?)"] * len(chunk))
                 cur.execute(
-                    self._sql(f"SELECT {columns} FROM operations WHERE {where}"),
+                    self._sql(f"SELECT organizer, seq, refunded FROM bet_refunds WHERE {where}"),
                     [v for key in chunk for v in key],
                 )
-                for row in cur.fetchall():
-                    found[(row[0], int(row[1]))] = StoredOp(
-                        row[2],
-                        row[3],
-                        bytes(row[4]),
-                        row[5],
-                        row[6],
-                        int(row[7]),
-                        row[8],
-                        int(row[9]),
-                    )
+                for organizer, seq, refunded in cur.fetchall():
+                    key = (organizer, int(seq))
+                    found[key] = dataclasses.replace(found[key], refunded=int(refunded))
         return found
 
     # --- the group commit -----------------------------------------------------------------
@@ -362,25 +419,25 @@ class IngestStore:
 
     def write(self, w: Writes) -> None:
         """Store one batch and commit it; on any error roll back and raise."""
+        rows = [
+            row
+            for organizer, (first_seq, entries) in w.operations.items()
+            for row in blocks.split(organizer, first_seq, entries)
+        ]
         with self._writing() as cur:
-            if self.postgres:
-                self._copy_operations(cur, w.operations)
-            elif w.operations:
-                marks = ", ".join("?" * len(OPERATION_COLUMNS))
-                cur.executemany(
-                    f"INSERT INTO operations ({', '.join(OPERATION_COLUMNS)}) VALUES ({marks})",
-                    w.operations,
-                )
+            if not rows:
+                pass
+            elif self.postgres:
+                with cur.copy(
+                    "COPY operation_blocks (organizer, first_seq, last_seq, entries) "
+                    "FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(BLOCK_PG_TYPES)
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cur.executemany(INSERT_BLOCK, rows)
             self._upserts(cur, w)
-
-    def _copy_operations(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        columns = ", ".join(OPERATION_COLUMNS)
-        with cur.copy(f"COPY operations ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(OPERATION_PG_TYPES)
-            for row in rows:
-                copy.write_row(row)
 
     def _players(
         self, cur: Any, table: str, period: str, rows: list[tuple[str, str, str, str]]
@@ -501,8 +558,11 @@ class IngestStore:
             self._players(cur, "players_monthly", "month", w.players_monthly)
         if w.refunds:
             cur.executemany(
-                self._sql("UPDATE operations SET refunded = ? WHERE organizer = ? AND seq = ?"),
-                [(total, org, seq) for (org, seq), total in w.refunds.items()],
+                self._sql(
+                    "INSERT INTO bet_refunds (organizer, seq, refunded) VALUES (?, ?, ?) "
+                    "ON CONFLICT (organizer, seq) DO UPDATE SET refunded = excluded.refunded"
+                ),
+                [(org, seq, total) for (org, seq), total in w.refunds.items()],
             )
         if w.keys_last_used:
             cur.executemany(
@@ -512,7 +572,8 @@ class IngestStore:
         if w.large_wins:
             cur.executemany(
                 self._sql(
-                    "INSERT INTO large_wins (organizer, seq, occurred_us, amount) VALUES (?, ?, ?, ?)"
+                    "INSERT INTO large_wins (organizer, seq, occurred_us, amount, operation_id, "
+                    "licence, activity, player_id, bet_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 ),
                 w.large_wins,
             )

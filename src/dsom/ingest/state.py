@@ -5,8 +5,8 @@
   history tables at most once a second (only what changed).
 - `IdIndex`: every accepted operation id of every organizer, compactly: a 64-bit hash
   of (organizer, operation_id) → (organizer number, seq). A hit is confirmed against
-  the stored row, so hash collisions cost a read, never a wrong answer. Rebuilt from
-  the operations table when the process starts. Recent entries live in a dict; older
+  the stored entry, so hash collisions cost a read, never a wrong answer. Rebuilt from
+  the stored blocks when the process starts. Recent entries live in a dict; older
   ones in sorted numpy runs (16 bytes an operation), merged log-structured.
 - `BetCache`: the bets recently accepted, for wins and refunds; older ones are read
   from the database by their seq.

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Connection,
     Select,
     String,
-    and_,
     case,
     cast,
     func,
@@ -31,18 +30,18 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    union,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from dsom.ingest import blocks
 from dsom.ingest.models import (
     large_wins,
-    operations,
     operations_hourly,
     players_daily,
     rejections_hourly,
     submissions_hourly,
 )
+from dsom.ingest.repository import last_seqs, stored_blocks
 from dsom.ingest.rules import FUTURE_TOLERANCE_US
 from dsom.registers.models import CURRENT, HISTORY
 from dsom.reports.models import (
@@ -351,10 +350,7 @@ def last_received(conn: Connection, organizer: str | None) -> dict[str, int]:
 def accepted_total(conn: Connection) -> int:
     """Operations ever accepted: each organizer's ledger is gapless from 1, so its last
     seq is its count (one primary-key lookup per organizer)."""
-    orgs, o = CURRENT["organizers"], operations.c
-    last = select(func.max(o.seq)).where(o.organizer == orgs.c.edrpou).scalar_subquery()
-    rows = conn.execute(select(last).select_from(orgs))
-    return sum(int(seq) for (seq,) in rows if seq is not None)
+    return sum(last_seqs(conn, organizers(conn)).values())
 
 
 # --- players -------------------------------------------------------------------------------------
@@ -401,29 +397,34 @@ def bets_floor(conn: Connection, organizers: Sequence[str], from_us: int) -> dic
     recent bets reads only the operations received since, not the whole history.
     """
     since = (from_us - FUTURE_TOLERANCE_US) // HOUR_US - 1
-    o, s = operations.c, submissions_hourly.c
+    s = submissions_hourly.c
+    last = last_seqs(conn, organizers)
     floors: dict[str, int] = {}
     for org in organizers:
-        last = select(func.max(o.seq)).where(o.organizer == org).scalar_subquery()
-        recent = (
-            select(func.coalesce(func.sum(s.accepted), 0))
-            .where(s.organizer == org, s.hour >= since)
-            .scalar_subquery()
-        )
-        value = conn.execute(select(func.coalesce(last, 0) - recent)).scalar()
-        floors[org] = max(int(value or 0), 0)
+        recent = conn.execute(
+            select(func.coalesce(func.sum(s.accepted), 0)).where(
+                s.organizer == org, s.hour >= since
+            )
+        ).scalar()
+        floors[org] = max(last[org] - int(recent or 0), 0)
     return floors
 
 
-def _bets(org: str, floor: int, hours: Sequence[tuple[int, int]], activity: str | None) -> Any:
-    o = operations.c
-    within = or_(
-        *(and_(o.occurred_us >= a * HOUR_US, o.occurred_us < b * HOUR_US) for a, b in hours)
-    )
-    stmt = select(o.activity, o.player_id).where(
-        o.organizer == org, o.seq > floor, o.type == "bet", within
-    )
-    return stmt.where(o.activity == activity) if activity is not None else stmt
+def _bets(
+    conn: Connection, org: str, floor: int, hours: Sequence[tuple[int, int]], activity: str | None
+) -> Iterator[tuple[int, str, str]]:
+    """(hour, activity, player) of each of the organizer's bets above seq `floor` that
+    occurred in one of `hours` (`[first, end)` pairs), read from the stored blocks."""
+    spans = [(a * HOUR_US, b * HOUR_US) for a, b in hours]
+    for _org, first, _last, data in stored_blocks(conn, org, after=floor):
+        for offset, e in enumerate(blocks.decode(data)):
+            if (
+                e.type == "bet"
+                and first + offset > floor
+                and (activity is None or e.activity == activity)
+                and any(a <= e.occurred_us < b for a, b in spans)
+            ):
+                yield e.occurred_us // HOUR_US, e.activity, e.player_id
 
 
 def players_by_hour(
@@ -437,30 +438,12 @@ def players_by_hour(
 ) -> dict[tuple[int, str], int]:
     """{(hour, activity): distinct (organizer, player) with a bet} over hours `[first, end)`,
     from the operations (hour granularity; reports.md allows this scan)."""
-    o = operations.c
-    hour = (o.occurred_us // HOUR_US).label("hour")
     counts: dict[tuple[int, str], int] = {}
     for org in organizers:
-        stmt = (
-            select(hour, o.activity, func.count(o.player_id.distinct()))
-            .where(
-                o.organizer == org,
-                o.seq > floors.get(org, 0),
-                o.type == "bet",
-                o.occurred_us >= first * HOUR_US,
-                o.occurred_us < end * HOUR_US,
-            )
-            .group_by(hour, o.activity)
-        )
-        if activity is not None:
-            stmt = stmt.where(o.activity == activity)
-        for h, act, n in conn.execute(stmt):
-            counts[(int(h), act)] = counts.get((int(h), act), 0) + int(n)
+        seen = set(_bets(conn, org, floors.get(org, 0), [(first, end)], activity))
+        for hour, act, _player in seen:
+            counts[(hour, act)] = counts.get((hour, act), 0) + 1
     return counts
-
-
-def _union(parts: list[Any]) -> Any:
-    return union(parts[0], *parts[1:])
 
 
 def players_in(
@@ -477,20 +460,19 @@ def players_in(
     p = players_daily.c
     counts: dict[str, int] = {}
     for org in organizers:
-        parts: list[Any] = []
+        seen: set[tuple[str, str]] = set()
         if days is not None:
-            seen = select(p.activity, p.player_id).where(
+            stmt = select(p.activity, p.player_id).where(
                 p.organizer == org, p.day >= days[0], p.day < days[1]
             )
-            parts.append(seen.where(p.activity == activity) if activity is not None else seen)
+            if activity is not None:
+                stmt = stmt.where(p.activity == activity)
+            seen.update((act, player) for act, player in conn.execute(stmt))
         if hours:
-            parts.append(_bets(org, floors.get(org, 0), hours, activity))
-        if not parts:
-            continue
-        both = (_union(parts) if len(parts) > 1 else parts[0].distinct()).subquery()
-        counted = select(both.c.activity, func.count()).group_by(both.c.activity)
-        for act, n in conn.execute(counted):
-            counts[act] = counts.get(act, 0) + int(n)
+            bets = _bets(conn, org, floors.get(org, 0), hours, activity)
+            seen.update((act, player) for _hour, act, player in bets)
+        for act, _player in seen:
+            counts[act] = counts.get(act, 0) + 1
     return counts
 
 
@@ -508,27 +490,21 @@ def large_win_rows(
 ) -> list[tuple[int, str, str, str, str, str, str, int]]:
     """(occurred µs, organizer, operation_id, licence, activity, bet_id, player_id, amount)
     of wins of at least `threshold` in `[from_us, to_us)`, through the large-wins index."""
-    lw, win = large_wins.c, operations.alias("win")
-    bet = operations.alias("bet")
-    stmt = (
-        select(
-            lw.occurred_us,
-            lw.organizer,
-            win.c.operation_id,
-            win.c.licence,
-            win.c.activity,
-            bet.c.operation_id,
-            win.c.player_id,
-            lw.amount,
-        )
-        .join(win, and_(win.c.organizer == lw.organizer, win.c.seq == lw.seq))
-        .join(bet, and_(bet.c.organizer == win.c.organizer, bet.c.seq == win.c.bet_seq))
-        .where(lw.occurred_us >= from_us, lw.occurred_us < to_us, lw.amount >= threshold)
-    )
+    lw = large_wins.c
+    stmt = select(
+        lw.occurred_us,
+        lw.organizer,
+        lw.operation_id,
+        lw.licence,
+        lw.activity,
+        lw.bet_id,
+        lw.player_id,
+        lw.amount,
+    ).where(lw.occurred_us >= from_us, lw.occurred_us < to_us, lw.amount >= threshold)
     if organizer is not None:
         stmt = stmt.where(lw.organizer == organizer)
     if activity is not None:
-        stmt = stmt.where(win.c.activity == activity)
+        stmt = stmt.where(lw.activity == activity)
     return [tuple(row) for row in conn.execute(stmt).all()]
 
 

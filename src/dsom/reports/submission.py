@@ -2,7 +2,7 @@
 was rejected with which code.
 
 Read from the ingest rollups only (`submissions_hourly`, `rejections_hourly`, by the
-hour DSOM received a request), never from the operations table: the page costs a few
+hour DSOM received a request), never from the stored operations: the page costs a few
 dozen rows however much an organizer sends. Hours are whole UTC hours; Kyiv's offsets
 are whole hours, so "today" (since local midnight) is a whole number of them.
 """
