@@ -332,9 +332,13 @@ class IdIndex:
 def _with_run(runs: list[Run], hot: Hot) -> list[Run]:
     """`runs` with `hot` added as a sorted run, merged log-structured: while the newest
     run is at least half the one before it, the two become one."""
-    pairs = [(k, v) for k, vs in hot.items() for v in (vs if isinstance(vs, list) else [vs])]
-    keys = np.fromiter((k for k, _ in pairs), np.int64, len(pairs)).view(np.uint64)
-    vals = np.fromiter((v for _, v in pairs), np.int64, len(pairs))
+    try:  # nearly always one value a key: read the dict straight into arrays, in C
+        keys = np.fromiter(hot.keys(), np.int64, len(hot)).view(np.uint64)
+        vals = np.fromiter(hot.values(), np.int64, len(hot))
+    except TypeError:  # some key holds several values (a list): a pair for each
+        pairs = [(k, v) for k, vs in hot.items() for v in (vs if isinstance(vs, list) else [vs])]
+        keys = np.fromiter((k for k, _ in pairs), np.int64, len(pairs)).view(np.uint64)
+        vals = np.fromiter((v for _, v in pairs), np.int64, len(pairs))
     order = np.argsort(keys, kind="stable")
     runs = [*runs, (keys[order], vals[order])]
     while len(runs) > 1 and len(runs[-1][0]) * 2 >= len(runs[-2][0]):
