@@ -269,6 +269,13 @@ def test_0008_stores_the_operations_in_blocks_keeping_every_entry(empty: Engine)
             *row[2:11], row[12], row[13], row[14]
         )  # fmt: skip
     assert verify(empty) == (2_504, None)
+    if empty.dialect.name == "postgresql":  # blocks compressed with LZ4, not pglz
+        with empty.connect() as conn:
+            method = conn.exec_driver_sql(
+                "SELECT attcompression FROM pg_attribute WHERE attname = 'entries' "
+                "AND attrelid = 'operation_blocks'::regclass"
+            ).scalar_one()
+        assert method == "l"
 
     downgrade(empty, "0007")
 
