@@ -46,9 +46,9 @@ class FewKeys(IdIndex):
     """An index whose hash files ids under a handful of keys: collisions on purpose."""
 
     @staticmethod
-    def key(organizer: str, operation_id: str) -> int:
+    def key(pair: tuple[str, str]) -> int:  # type: ignore[override]
         """Keys at both ends of the 64-bit range, and a few in between."""
-        return (-(2**63), -1, 0, 7, 2**63 - 1)[len(operation_id) % 5]
+        return (-(2**63), -1, 0, 7, 2**63 - 1)[len(pair[1]) % 5]
 
 
 def test_an_added_id_is_found_with_its_seq() -> None:
@@ -134,7 +134,7 @@ def test_colliding_keys_give_every_candidate_of_that_organizer_only() -> None:
         same_key = {
             s
             for (o, other_id), s in added.items()
-            if o == org and FewKeys.key(o, other_id) == FewKeys.key(org, op_id)
+            if o == org and FewKeys.key((o, other_id)) == FewKeys.key((org, op_id))
         }
         assert seq in found[(org, op_id)]
         assert set(found[(org, op_id)]) == same_key

@@ -41,6 +41,18 @@ class Entry(msgspec.Struct, array_like=True, frozen=True, gc=False):
     hash: bytes
 
 
+class EntryHead(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """An entry's fields up to the player (the rest, bytes included, skipped)."""
+
+    operation_id: str
+    type: str
+    occurred_us: int
+    received_us: int
+    licence: str
+    activity: str
+    player_id: str
+
+
 class EntryId(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """An entry's first field only (the rest of the array is skipped, not decoded)."""
 
@@ -52,6 +64,7 @@ EntryRow = tuple[str, str, int, int, str, str, str, int, int | None, bool, bytes
 
 _encoder = msgspec.msgpack.Encoder()
 _entries = msgspec.msgpack.Decoder(list[Entry])
+_heads = msgspec.msgpack.Decoder(list[EntryHead])
 _ids = msgspec.msgpack.Decoder(list[EntryId])
 
 
@@ -63,6 +76,11 @@ def encode(entries: Sequence[EntryRow] | Sequence[Entry]) -> bytes:
 def decode(data: bytes) -> list[Entry]:
     """A block's entries (msgspec.DecodeError, a ValueError, if it is not a block)."""
     return _entries.decode(data)
+
+
+def decode_heads(data: bytes) -> list[EntryHead]:
+    """A block's entries up to their player: what a scan for players reads."""
+    return _heads.decode(data)
 
 
 def decode_ids(data: bytes) -> list[str]:

@@ -552,7 +552,7 @@ class IngestEngine:
         return found
 
     def _merge(self, view: BatchView) -> None:
-        self.ids.add_many((org, op_id, prior.seq) for (org, op_id), prior in view.new_ids.items())
+        self.ids.add_many((pair, prior.seq) for pair, prior in view.new_ids.items())
         self.bets.put_many(view.new_bets.items())
         self.heads.update(view.heads)
         if len(self.players_seen) > PLAYERS_SEEN_LIMIT:

@@ -329,7 +329,7 @@ class IngestStore:
             for rows in self._stream(query, (code,), batch):
                 for first, data in rows:
                     ids = blocks.decode_ids(bytes(data))
-                    index.add_many(zip(repeat(code), ids, count_from(int(first))))
+                    index.add_many(zip(zip(repeat(code), ids), count_from(int(first))))
                     count += len(ids)
         return count
 

@@ -417,7 +417,7 @@ def _bets(
     occurred in one of `hours` (`[first, end)` pairs), read from the stored blocks."""
     spans = [(a * HOUR_US, b * HOUR_US) for a, b in hours]
     for _org, first, _last, data in stored_blocks(conn, org, after=floor):
-        for offset, e in enumerate(blocks.decode(data)):
+        for offset, e in enumerate(blocks.decode_heads(data)):
             if (
                 e.type == "bet"
                 and first + offset > floor
