@@ -12,11 +12,11 @@ active licence with channels (53 registered). The database is built directly, no
 through HTTP (10 M operations through the API would take the better part of an hour):
 the operations in blocks as the ingest engine writes them (canonical bytes, the
 hash chain, seq in order of receipt), and the rollups the engine keeps computed
-alongside (operations_hourly, submissions_hourly, rejections_hourly, players_daily /
-players_monthly, large_wins); then `IngestStore.rebuild_report_rollups` computes from
-those the report rollups the engine keeps at ingest (operations_daily, operations_hours,
-rejections_daily, the player counts). The traffic is shaped like
-a market: organizers' sizes follow a power law (the largest ~12 % of operations), a day
+alongside (operations_hourly, submissions_hourly, rejections_hourly, players_hourly /
+players_daily / players_monthly, large_wins); then `IngestStore.rebuild_report_rollups`
+computes from those the report rollups the engine keeps at ingest (operations_daily,
+operations_hours, rejections_daily, the player counts). The traffic is shaped like a
+market: organizers' sizes follow a power law (the largest ~12 % of operations), a day
 peaks in the evening and sleeps at 4-6 am (Kyiv), 52 % bets, 22 % wins on earlier bets
 (a few large ones), 1.5 % refunds, 14 % deposits, 10.5 % withdrawals; players per
 organizer from 2,000 to 60,000, a few frequent ones; 1 % of operations late (by 20
@@ -164,6 +164,7 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
     rejected: dict[tuple[str, int, str], int] = defaultdict(int)
     ops_rows: dict[str, tuple[int, list[Any]]] = {}  # organizer -> (first seq, entries)
     players_rows: list[tuple[str, str, str, str]] = []
+    hourly_players: list[tuple[str, int, str, str]] = []
     wins_rows: list[tuple[Any, ...]] = []
     day_of: dict[int, tuple[str, str]] = {}
     written = flushed = 0
@@ -183,6 +184,11 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
             players_rows,
         )
         db.executemany(
+            "INSERT INTO players_hourly (organizer, hour, activity, player_id) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            hourly_players,
+        )
+        db.executemany(
             "INSERT INTO players_monthly (organizer, month, activity, player_id) "
             "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(o, d[:8] + "01", a, p) for o, d, a, p in players_rows],
@@ -191,6 +197,7 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
         db.execute("COMMIT")
         ops_rows.clear()
         players_rows.clear()
+        hourly_players.clear()
         wins_rows.clear()
 
     cumulative = list(MIX)
@@ -284,6 +291,7 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
                         days_ = (local.date().isoformat(), "")
                         day_of[occurred_hour] = days_
                     players_rows.append((org, days_[0], activity, player))
+                    hourly_players.append((org, occurred_hour, activity, player))
                 key = (org, occurred_hour, licence, activity, kind)
                 rollup = hourly.get(key)
                 if rollup is None:

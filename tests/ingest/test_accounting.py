@@ -32,6 +32,7 @@ from dsom.ingest.models import (
     operation_blocks,
     operations_hourly,
     players_daily,
+    players_hourly,
     players_monthly,
     rejections_hourly,
     submissions_hourly,
@@ -42,6 +43,7 @@ from dsom.reports.models import (
     operations_daily,
     operations_hours,
     players_daily_counts,
+    players_hourly_counts,
     players_monthly_counts,
     rejections_daily,
 )
@@ -518,6 +520,7 @@ def expected_tables(orgs: list[Org]) -> dict[str, Any]:
     hourly: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     rejections: dict[tuple[Any, ...], int] = defaultdict(int)
     submissions: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    hourly_players: set[tuple[str, int, str, str]] = set()
     daily: set[tuple[str, date, str, str]] = set()
     monthly: set[tuple[str, date, str, str]] = set()
     wins: set[tuple[Any, ...]] = set()
@@ -547,6 +550,8 @@ def expected_tables(orgs: list[Org]) -> dict[str, Any]:
                         )
                     )
             if op["type"] == "bet":
+                hour = a.occurred_us // HOUR_US
+                hourly_players.add((org.code, hour, a.activity, op["player_id"]))
                 day = kyiv_day(a.occurred_us)
                 daily.add((org.code, day, a.activity, op["player_id"]))
                 monthly.add((org.code, day.replace(day=1), a.activity, op["player_id"]))
@@ -588,12 +593,16 @@ def expected_tables(orgs: list[Org]) -> dict[str, Any]:
         "operations_hourly": dict(hourly),
         "rejections_hourly": dict(rejections),
         "submissions_hourly": dict(submissions),
+        "players_hourly": hourly_players,
         "players_daily": daily,
         "players_monthly": monthly,
         "large_wins": wins,
         "operations_daily": dict(by_day),
         "operations_hours": {(org, hour) for org, hour, *_ in hourly},
         "rejections_daily": dict(rejected_by_day),
+        "players_hourly_counts": dict(
+            Counter((org, hour, act) for org, hour, act, _ in hourly_players)
+        ),
         "players_daily_counts": dict(Counter((org, day, act) for org, day, act, _ in daily)),
         "players_monthly_counts": dict(Counter((org, m, act) for org, m, act, _ in monthly)),
     }
@@ -670,6 +679,9 @@ def stored_tables(db: Engine, codes: list[str]) -> dict[str, Any]:
                 ]
                 for r in rows(submissions_hourly)
             },
+            "players_hourly": {
+                (r.organizer, r.hour, r.activity, r.player_id) for r in rows(players_hourly)
+            },
             "players_daily": {
                 (r.organizer, _as_date(r.day), r.activity, r.player_id) for r in rows(players_daily)
             },
@@ -704,6 +716,9 @@ def stored_tables(db: Engine, codes: list[str]) -> dict[str, Any]:
             "operations_hours": {(r.organizer, r.hour) for r in rows(operations_hours)},
             "rejections_daily": {
                 (r.organizer, _as_date(r.day), r.code): r.count for r in rows(rejections_daily)
+            },
+            "players_hourly_counts": {
+                (r.organizer, r.hour, r.activity): r.players for r in rows(players_hourly_counts)
             },
             "players_daily_counts": {
                 (r.organizer, _as_date(r.day), r.activity): r.players

@@ -283,3 +283,31 @@ def test_0008_stores_the_operations_in_blocks_keeping_every_entry(empty: Engine)
     with empty.connect() as conn:
         wins = [tuple(row) for row in conn.exec_driver_sql("SELECT * FROM large_wins")]
     assert wins == [("12345678", 14, 1780000000000014, 1400)]
+
+
+def test_0009_counts_the_players_of_each_hour_from_the_stored_bets(empty: Engine) -> None:
+    upgrade(empty, "0007")
+    hour = 1_780_000_000_000_000 // 3_600_000_000
+    rows = [
+        (*row[:4], (hour + row[1] % 2) * 3_600_000_000 + row[1], *row[5:])  # two hours
+        for row in _operations_0007("12345678", 40)
+    ]
+    marks = ", ".join(["%s" if empty.dialect.name == "postgresql" else "?"] * 15)
+    with empty.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO operations ({OPERATION_COLUMNS}) VALUES ({marks})", rows)
+
+    upgrade(empty)
+
+    bets = {("12345678", r[4] // 3_600_000_000, r[7], r[8]) for r in rows if r[3] == "bet"}
+    with empty.connect() as conn:
+        stored = {tuple(r) for r in conn.exec_driver_sql("SELECT * FROM players_hourly")}
+        counts = {tuple(r) for r in conn.exec_driver_sql("SELECT * FROM players_hourly_counts")}
+    assert stored == bets
+    assert counts == {
+        ("12345678", h, "online_casino", sum(1 for b in bets if b[1] == h))
+        for h in (hour, hour + 1)
+    }
+
+    downgrade(empty, "0008")
+
+    assert not {"players_hourly", "players_hourly_counts"} & _tables(empty)

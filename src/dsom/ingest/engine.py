@@ -29,7 +29,7 @@ from dsom.auth.keys import KeyCache
 from dsom.ingest import ledger
 from dsom.ingest.limits import RateLimiter
 from dsom.ingest.repository import IngestStore, Writes
-from dsom.ingest.rules import LATE_AFTER_US, BatchView, Prior, Rejection, check
+from dsom.ingest.rules import LATE_AFTER_US, BatchView, PlayerKey, Prior, Rejection, check
 from dsom.ingest.schemas import (
     Operation,
     Refund,
@@ -157,7 +157,7 @@ class IngestEngine:
         self.large_win_floor = settings.large_win_floor
         self.limits = RateLimiter(settings.rate_limit)
         # ("day" or "month", organizer, Kyiv date, activity, player): already stored
-        self.players_seen: set[tuple[str, str, str, str, str]] = set()
+        self.players_seen: set[PlayerKey] = set()
         self.kyiv_hours: dict[int, tuple[str, str]] = {}
         self.latencies: deque[float] = deque(maxlen=20_000)
         self.queue: deque[Job] = deque()  # unbounded; `wake` tells the loop of arrivals
@@ -535,11 +535,16 @@ class IngestEngine:
     def _count_player(
         self, org: str, occurred_us: int, activity: str, player: str, view: BatchView, w: Writes
     ) -> None:
-        day, month = self._kyiv_day_month(occurred_us // HOUR_US)
-        if view.new_player(("day", org, day, activity, player)):
-            w.players_daily.append((org, day, activity, player))
-            if view.new_player(("month", org, month, activity, player)):
-                w.players_monthly.append((org, month, activity, player))
+        # A UTC hour lies inside one Kyiv day (whole-hour offsets), a day inside a month:
+        # a player already counted for the hour is counted for its day and month too.
+        hour = occurred_us // HOUR_US
+        if view.new_player(("hour", org, hour, activity, player)):
+            w.players_hourly.append((org, hour, activity, player))
+            day, month = self._kyiv_day_month(hour)
+            if view.new_player(("day", org, day, activity, player)):
+                w.players_daily.append((org, day, activity, player))
+                if view.new_player(("month", org, month, activity, player)):
+                    w.players_monthly.append((org, month, activity, player))
 
     def _kyiv_day_month(self, hour: int) -> tuple[str, str]:
         found = self.kyiv_hours.get(hour)

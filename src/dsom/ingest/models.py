@@ -87,7 +87,7 @@ submissions_hourly = Table(
     PrimaryKeyConstraint("organizer", "hour"),
 )
 
-# Distinct players with a bet, by Kyiv day and by Kyiv month (exact counts, reports.md).
+# Distinct players with a bet, by UTC hour, Kyiv day and Kyiv month (exact counts, reports.md).
 players_daily = Table(
     "players_daily",
     metadata,
@@ -96,6 +96,15 @@ players_daily = Table(
     Column("activity", String(32), nullable=False),
     Column("player_id", String(64), nullable=False),
     PrimaryKeyConstraint("organizer", "day", "activity", "player_id"),
+)
+players_hourly = Table(
+    "players_hourly",
+    metadata,
+    Column("organizer", String(8), nullable=False),
+    Column("hour", Integer, nullable=False),  # the UTC hour the bet occurred in
+    Column("activity", String(32), nullable=False),
+    Column("player_id", String(64), nullable=False),
+    PrimaryKeyConstraint("organizer", "hour", "activity", "player_id"),
 )
 players_monthly = Table(
     "players_monthly",

@@ -47,6 +47,7 @@ REPORT_ROLLUPS = (
     "operations_daily",
     "operations_hours",
     "rejections_daily",
+    "players_hourly_counts",
     "players_daily_counts",
     "players_monthly_counts",
 )
@@ -218,6 +219,7 @@ class Writes:
     rejections: dict[tuple[str, int, str], int] = field(default_factory=dict)
     # (organizer, hour) -> [requests, received, accepted, duplicates, rejected, last_received_us]
     submissions: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+    players_hourly: list[tuple[str, int, str, str]] = field(default_factory=list)
     players_daily: list[tuple[str, str, str, str]] = field(default_factory=list)
     players_monthly: list[tuple[str, str, str, str]] = field(default_factory=list)
     refunds: dict[tuple[str, int], int] = field(default_factory=dict)  # bet -> refunded total
@@ -439,9 +441,7 @@ class IngestStore:
                 cur.executemany(INSERT_BLOCK, rows)
             self._upserts(cur, w)
 
-    def _players(
-        self, cur: Any, table: str, period: str, rows: list[tuple[str, str, str, str]]
-    ) -> None:
+    def _players(self, cur: Any, table: str, period: str, rows: list[tuple[Any, ...]]) -> None:
         """Store the players seen (a repeat is ignored) and add the rows actually stored to
         `{table}_counts`: the engine's in-memory shortcut forgets, so only the database
         knows which players are new."""
@@ -475,24 +475,24 @@ class IngestStore:
                 counts,
             )
 
-    def _copy_players(
-        self, cur: Any, table: str, period: str, rows: list[tuple[str, str, str, str]]
-    ) -> None:
+    def _copy_players(self, cur: Any, table: str, period: str, rows: list[tuple[Any, ...]]) -> None:
         """PostgreSQL: COPY into a staging table, then one statement that inserts those not
         known and counts what it inserted (on PostgreSQL a row-by-row upsert costs the
         client ~15 µs a row, this ~2 µs)."""
         stage = f"stage_{table}"
+        kind = "int4" if period == "hour" else "text"  # an hour is a number, a day text
         cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (organizer text, {period} text, "
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (organizer text, {period} {kind}, "
             "activity text, player_id text) ON COMMIT DELETE ROWS"
         )
         with cur.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(("text", "text", "text", "text"))
+            copy.set_types(("text", kind, "text", "text"))
             for row in rows:
                 copy.write_row(row)
         cur.execute(
             f"WITH stored AS (INSERT INTO {table} (organizer, {period}, activity, player_id) "
-            f"SELECT organizer, {period}::date, activity, player_id FROM {stage} "
+            f"SELECT organizer, {period}{'' if period == 'hour' else '::date'}, activity, "
+            f"player_id FROM {stage} "
             f"ON CONFLICT DO NOTHING RETURNING organizer, {period}, activity) "
             f"INSERT INTO {table}_counts AS c (organizer, {period}, activity, players) "
             f"SELECT organizer, {period}, activity, count(*) FROM stored GROUP BY 1, 2, 3 "
@@ -552,6 +552,8 @@ class IngestStore:
                 ),
                 [(*k, *v) for k, v in w.submissions.items()],
             )
+        if w.players_hourly:
+            self._players(cur, "players_hourly", "hour", w.players_hourly)
         if w.players_daily:
             self._players(cur, "players_daily", "day", w.players_daily)
         if w.players_monthly:
@@ -582,7 +584,7 @@ class IngestStore:
 
     def rebuild_report_rollups(self) -> None:
         """Recompute the report rollups the group commits keep (`REPORT_ROLLUPS`) from
-        `operations_hourly`, `rejections_hourly`, `players_daily` and `players_monthly`, in
+        `operations_hourly`, `rejections_hourly` and the three player tables, in
         one transaction: after a bulk load, a restore or a manual repair (`dsom db
         rebuild-rollups`). Safe while servers write: SQLite's write lock, and on PostgreSQL
         a SHARE lock on the tables read, hold their group commits back until it is done
@@ -591,8 +593,8 @@ class IngestStore:
         with self._writing() as cur:
             if self.postgres:
                 cur.execute(
-                    "LOCK TABLE operations_hourly, rejections_hourly, players_daily, "
-                    "players_monthly IN SHARE MODE"
+                    "LOCK TABLE operations_hourly, rejections_hourly, players_hourly, "
+                    "players_daily, players_monthly IN SHARE MODE"
                 )
             cur.execute(
                 "SELECT hour FROM operations_hourly UNION SELECT hour FROM rejections_hourly"
@@ -622,7 +624,11 @@ class IngestStore:
                 "FROM rejections_hourly r JOIN kyiv_hours k ON k.hour = r.hour "
                 "GROUP BY r.organizer, k.day, r.code"
             )
-            for table, period in (("players_daily", "day"), ("players_monthly", "month")):
+            for table, period in (
+                ("players_hourly", "hour"),
+                ("players_daily", "day"),
+                ("players_monthly", "month"),
+            ):
                 cur.execute(
                     f"INSERT INTO {table}_counts (organizer, {period}, activity, players) "
                     f"SELECT organizer, {period}, activity, COUNT(*) FROM {table} "

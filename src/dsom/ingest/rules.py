@@ -26,6 +26,11 @@ UNKNOWN_CHANNEL_OF = {
 }
 
 
+# ("hour", organizer, UTC hour, activity, player), or ("day" / "month", organizer, Kyiv
+# date, activity, player): a player already counted for that period.
+PlayerKey = tuple[str, str, str | int, str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """Why an operation was not accepted: the code of the first rule it broke."""
@@ -75,7 +80,7 @@ class BatchView:
         stored: dict[tuple[str, int], StoredOp],
         window_us: int,
         heads: Mapping[str, tuple[int, bytes]],
-        players: set[tuple[str, str, str, str, str]],
+        players: set[PlayerKey],
         parent: BatchView | None = None,
     ) -> None:
         self.registers = registers
@@ -89,7 +94,7 @@ class BatchView:
         self.new_ids: dict[tuple[str, str], Prior] = {}
         self.new_bets: dict[tuple[str, str], BetState] = {}
         self.heads: dict[str, tuple[int, bytes]] = {}
-        self.players: set[tuple[str, str, str, str, str]] = set()
+        self.players: set[PlayerKey] = set()
 
     def extend(
         self,
@@ -139,9 +144,10 @@ class BatchView:
             found = self.parent.heads.get(organizer)
         return found if found is not None else self.committed_heads.get(organizer)
 
-    def new_player(self, key: tuple[str, str, str, str, str]) -> bool:
-        """Whether this ("day"/"month", organizer, period, activity, player) is new; remembers
-        it if so. The kind is part of the key: the 1st of a month is also a month's date."""
+    def new_player(self, key: PlayerKey) -> bool:
+        """Whether this ("hour"/"day"/"month", organizer, period, activity, player) is new;
+        remembers it if so. The kind is part of the key: the 1st of a month is also a
+        month's date."""
         if (
             key in self.players
             or key in self.committed_players

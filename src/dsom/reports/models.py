@@ -14,15 +14,16 @@ the transaction of each group commit, one upsert per key per batch
 - `operations_hours`: the hours in which an organizer has at least one operation (by
   `occurred_at`), for the compliance report's silent hours: a tenth of the rows of
   `operations_hourly` (each batch inserts its hourly keys, ignoring those already there);
-- `players_daily_counts`, `players_monthly_counts`: how many rows `players_daily` and
-  `players_monthly` have per (organizer, day or month, activity), i.e. the exact count
+- `players_hourly_counts`, `players_daily_counts`, `players_monthly_counts` (the first
+  since migration 0009): how many rows `players_hourly`, `players_daily` and
+  `players_monthly` have per (organizer, hour, day or month, activity), i.e. the exact count
   of distinct players: the engine adds the rows its inserts actually stored (a repeat
   is not inserted, so it is not counted; the engine's in-memory shortcut cannot know).
 
 Every key starts with the organizer, as every table that grows with operations does (so
 it can be distributed by organizer); reports read a range of days across organizers as
 `organizer IN (every organizer) AND day …`, a walk of the key.
-`IngestStore.rebuild_report_rollups` recomputes all five from the hourly and player
+`IngestStore.rebuild_report_rollups` recomputes all six from the hourly and player
 tables (after a bulk load or a restore).
 """
 
@@ -63,6 +64,16 @@ operations_hours = Table(
     Column("organizer", String(8), nullable=False),
     Column("hour", Integer, nullable=False),
     PrimaryKeyConstraint("organizer", "hour"),
+)
+
+players_hourly_counts = Table(
+    "players_hourly_counts",
+    metadata,
+    Column("organizer", String(8), nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("activity", String(32), nullable=False),
+    Column("players", BigInteger, nullable=False),
+    PrimaryKeyConstraint("organizer", "hour", "activity"),
 )
 
 players_daily_counts = Table(

@@ -30,30 +30,30 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from dsom.ingest import blocks
 from dsom.ingest.models import (
     large_wins,
     operations_hourly,
     players_daily,
+    players_hourly,
     rejections_hourly,
     submissions_hourly,
 )
-from dsom.ingest.repository import last_seqs, stored_blocks
-from dsom.ingest.rules import FUTURE_TOLERANCE_US
+from dsom.ingest.repository import last_seqs
 from dsom.registers.models import CURRENT, HISTORY
 from dsom.reports.models import (
     operations_daily,
     operations_hours,
     players_daily_counts,
+    players_hourly_counts,
     players_monthly_counts,
     rejections_daily,
 )
 from dsom.reports.periods import (
     EPOCH_DAY,
-    HOUR_US,
     Granularity,
     Split,
     bucket_of_day,
@@ -387,63 +387,15 @@ def _player_filters(
     return stmt
 
 
-def bets_floor(conn: Connection, organizers: Sequence[str], from_us: int) -> dict[str, int]:
-    """For each organizer, a seq below which no bet occurred at or after `from_us`.
-
-    An operation is accepted at most FUTURE_TOLERANCE after it occurred, and seqs follow
-    the order of receipt: everything received before the hour ahead of
-    `from_us - FUTURE_TOLERANCE` (one hour of margin for requests that overtake each
-    other in the queue) lies below `last seq - accepted since that hour`. So a scan for
-    recent bets reads only the operations received since, not the whole history.
-    """
-    since = (from_us - FUTURE_TOLERANCE_US) // HOUR_US - 1
-    s = submissions_hourly.c
-    last = last_seqs(conn, organizers)
-    floors: dict[str, int] = {}
-    for org in organizers:
-        recent = conn.execute(
-            select(func.coalesce(func.sum(s.accepted), 0)).where(
-                s.organizer == org, s.hour >= since
-            )
-        ).scalar()
-        floors[org] = max(last[org] - int(recent or 0), 0)
-    return floors
-
-
-def _bets(
-    conn: Connection, org: str, floor: int, hours: Sequence[tuple[int, int]], activity: str | None
-) -> Iterator[tuple[int, str, str]]:
-    """(hour, activity, player) of each of the organizer's bets above seq `floor` that
-    occurred in one of `hours` (`[first, end)` pairs), read from the stored blocks."""
-    spans = [(a * HOUR_US, b * HOUR_US) for a, b in hours]
-    for _org, first, _last, data in stored_blocks(conn, org, after=floor):
-        for offset, e in enumerate(blocks.decode_heads(data)):
-            if (
-                e.type == "bet"
-                and first + offset > floor
-                and (activity is None or e.activity == activity)
-                and any(a <= e.occurred_us < b for a, b in spans)
-            ):
-                yield e.occurred_us // HOUR_US, e.activity, e.player_id
-
-
 def players_by_hour(
-    conn: Connection,
-    first: int,
-    end: int,
-    *,
-    organizers: Sequence[str],
-    floors: dict[str, int],
-    activity: str | None,
+    conn: Connection, first: int, end: int, *, organizer: str | None, activity: str | None
 ) -> dict[tuple[int, str], int]:
     """{(hour, activity): distinct (organizer, player) with a bet} over hours `[first, end)`,
-    from the operations (hour granularity; reports.md allows this scan)."""
-    counts: dict[tuple[int, str], int] = {}
-    for org in organizers:
-        seen = set(_bets(conn, org, floors.get(org, 0), [(first, end)], activity))
-        for hour, act, _player in seen:
-            counts[(hour, act)] = counts.get((hour, act), 0) + 1
-    return counts
+    from the hourly counts kept at ingest."""
+    c = players_hourly_counts.c
+    stmt = select(c.hour, c.activity, _sum(c.players)).where(c.hour >= first, c.hour < end)
+    stmt = _player_filters(stmt, c, organizer, activity).group_by(c.hour, c.activity)
+    return {(int(hour), act): int(n) for hour, act, n in conn.execute(stmt)}
 
 
 def players_in(
@@ -452,27 +404,36 @@ def players_in(
     days: tuple[date, date] | None,
     hours: Sequence[tuple[int, int]],
     organizers: Sequence[str],
-    floors: dict[str, int],
     activity: str | None,
 ) -> dict[str, int]:
     """{activity: distinct (organizer, player) with a bet} in the whole Kyiv days
-    `[days)` and the hours `hours` together (a bucket the range cuts)."""
-    p = players_daily.c
+    `[days)` and the hours `hours` (`[first, end)` pairs) together: a bucket the range
+    cuts, from the player rows kept at ingest."""
+    p, h = players_daily.c, players_hourly.c
     counts: dict[str, int] = {}
     for org in organizers:
-        seen: set[tuple[str, str]] = set()
+        parts: list[Any] = []
         if days is not None:
-            stmt = select(p.activity, p.player_id).where(
-                p.organizer == org, p.day >= days[0], p.day < days[1]
+            parts.append(
+                select(p.activity, p.player_id).where(
+                    p.organizer == org, p.day >= days[0], p.day < days[1]
+                )
             )
-            if activity is not None:
-                stmt = stmt.where(p.activity == activity)
-            seen.update((act, player) for act, player in conn.execute(stmt))
-        if hours:
-            bets = _bets(conn, org, floors.get(org, 0), hours, activity)
-            seen.update((act, player) for _hour, act, player in bets)
-        for act, _player in seen:
-            counts[act] = counts.get(act, 0) + 1
+        for first, end in hours:
+            parts.append(
+                select(h.activity, h.player_id).where(
+                    h.organizer == org, h.hour >= first, h.hour < end
+                )
+            )
+        if activity is not None:
+            parts = [part.where(part.selected_columns.activity == activity) for part in parts]
+        if not parts:
+            continue
+        rows: Any = union(parts[0], *parts[1:]) if len(parts) > 1 else parts[0].distinct()
+        both = rows.subquery()
+        counted = select(both.c.activity, func.count()).group_by(both.c.activity)
+        for act, n in conn.execute(counted):
+            counts[act] = counts.get(act, 0) + int(n)
     return counts
 
 

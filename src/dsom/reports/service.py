@@ -336,23 +336,17 @@ def player_activity(conn: Connection, q: Query, _live: Live) -> list[Row]:
 def _players(conn: Connection, q: Query) -> dict[tuple[int, str], int]:
     """{(bucket start hour, activity): distinct (organizer, player) with a bet}.
 
-    Whole days and months come from the counts kept at ingest; an hour, or a day or
-    month the range cuts, from the bets themselves (reports.md allows that scan; it is
-    bounded by `repo.bets_floor`). A bucket the range ends inside counts as whole when
-    nothing can have occurred after the range's end yet (no operation is accepted more
-    than 5 minutes ahead of its receipt): the current month up to tomorrow is whole.
+    Hours, whole days and whole months come from the counts kept at ingest; a day or
+    month the range cuts, from the player rows of its whole days and its hours. A bucket
+    the range ends inside counts as whole when nothing can have occurred after the
+    range's end yet (no operation is accepted more than 5 minutes ahead of its receipt):
+    the current month up to tomorrow is whole.
     """
     g = q.granularity
     organizers = [q.organizer] if q.organizer else repo.organizers(conn)
     if g == "hour":
-        floors = repo.bets_floor(conn, organizers, q.start_hour * HOUR_US)
         return repo.players_by_hour(
-            conn,
-            q.start_hour,
-            q.end_hour,
-            organizers=organizers,
-            floors=floors,
-            activity=q.activity,
+            conn, q.start_hour, q.end_hour, organizer=q.organizer, activity=q.activity
         )
     horizon_us = to_us(q.now) + FUTURE_TOLERANCE_US
     whole: list[int] = []
@@ -381,7 +375,6 @@ def _players(conn: Connection, q: Query) -> dict[tuple[int, str], int]:
         for month, activity, n in repo.players_by_month(conn, months, **kw):
             counts[(hour_at(month), activity)] = n
     if cut:
-        floors = repo.bets_floor(conn, organizers, min(first for _, first, _ in cut) * HOUR_US)
         for bucket, first, last in cut:
             part = split(first, last)
             days = None
@@ -392,7 +385,6 @@ def _players(conn: Connection, q: Query) -> dict[tuple[int, str], int]:
                 days=days,
                 hours=part.edges,
                 organizers=organizers,
-                floors=floors,
                 activity=q.activity,
             )
             for activity, n in found.items():
