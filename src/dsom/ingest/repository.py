@@ -126,14 +126,12 @@ def entries_at(conn: Connection, organizer: str, seqs: Iterable[int]) -> dict[in
 
 
 def stored_blocks(
-    conn: Connection, organizer: str | None = None, *, after: int = 0
+    conn: Connection, organizer: str | None = None
 ) -> Iterator[tuple[str, int, int, bytes]]:
-    """`(organizer, first_seq, last_seq, entries)` of every block (of one organizer, and
-    ending after seq `after`), in ledger order, streamed."""
+    """`(organizer, first_seq, last_seq, entries)` of every block (of one organizer), in
+    ledger order, streamed."""
     b = operation_blocks.c
-    stmt = select(b.organizer, b.first_seq, b.last_seq, b.entries).where(b.last_seq > after)
-    if after:  # a block holds at most BLOCK_LIMIT entries: a range of the key, not a scan
-        stmt = stmt.where(b.first_seq > after - blocks.BLOCK_LIMIT)
+    stmt = select(b.organizer, b.first_seq, b.last_seq, b.entries)
     if organizer is not None:
         stmt = stmt.where(b.organizer == organizer)
     stmt = stmt.order_by(b.organizer, b.first_seq).execution_options(
