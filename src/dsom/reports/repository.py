@@ -1,6 +1,6 @@
-"""All SQL of the reports: rollups and small register tables, never a range of raw
-operations, except where reports.md allows it (large wins through their index, and
-distinct players below a day, bounded by receipt as `bets_floor` explains).
+"""All SQL of the reports: rollups and small register tables, never the stored operations
+(large wins through their own table, distinct players through the player tables kept at
+ingest).
 
 Every rollup is keyed organizer first, (organizer, hour, …) or (organizer, day, …): a
 range of hours or days across all organizers is read as `organizer IN (every
