@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -256,6 +257,27 @@ def _wait_ready(port: int, workers: int, patience_s: float = 60.0) -> None:
             time.sleep(0.1)
 
 
+@contextlib.contextmanager
+def dsom_serve(
+    port: int, workers: int, env: dict[str, str], log: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`dsom serve` on 127.0.0.1:`port`, its log to `log`; stopped (SIGINT) at the end."""
+    server = subprocess.Popen(
+        [str(BIN / "dsom"), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        yield server
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -305,33 +327,23 @@ def main() -> None:
 
     port = _free_port()
     log = (workdir / "server.log").open("w")  # closed when the server has stopped
-    server = subprocess.Popen(
-        [str(BIN / "dsom"), "serve", "--port", str(port), "--workers", str(args.workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
     try:
-        _wait_ready(port, args.workers)
-        try:
-            import uvloop
+        with dsom_serve(port, args.workers, env, log) as server:
+            _wait_ready(port, args.workers)
+            try:
+                import uvloop
 
-            uvloop.install()
-        except ImportError:
-            pass
-        # CPU of the server's processes and of this load generator over the drive: on a
-        # shared machine µs of CPU per operation move far less than operations a second.
-        server_pids = [server.pid, *_children(server.pid)]
-        server_cpu, own_cpu = _cpu_seconds(server_pids), time.process_time()
-        results = asyncio.run(drive("127.0.0.1", port, bodies, args.connections, args.duration))
-        server_cpu = _cpu_seconds(server_pids) - server_cpu
-        own_cpu = time.process_time() - own_cpu
+                uvloop.install()
+            except ImportError:
+                pass
+            # CPU of the server's processes and of this load generator over the drive: on a
+            # shared machine µs of CPU per operation move far less than operations a second.
+            server_pids = [server.pid, *_children(server.pid)]
+            server_cpu, own_cpu = _cpu_seconds(server_pids), time.process_time()
+            results = asyncio.run(drive("127.0.0.1", port, bodies, args.connections, args.duration))
+            server_cpu = _cpu_seconds(server_pids) - server_cpu
+            own_cpu = time.process_time() - own_cpu
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
         log.close()
         if drop is not None:
             drop()

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import BIN, _free_port, _wait_ready
+from ingest import _free_port, _wait_ready, dsom_serve
 
 
 def main() -> None:
@@ -32,21 +30,9 @@ def main() -> None:
     env = {**os.environ, "DSOM_DATABASE_URL": args.url, "DSOM_LOG_LEVEL": "info"}
     with tempfile.TemporaryFile("w+") as log:
         started = time.monotonic()
-        server = subprocess.Popen(
-            [str(BIN / "dsom"), "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        try:
+        with dsom_serve(port, args.workers, env, log):
             _wait_ready(port, args.workers, patience_s=600)
             print(f"{args.workers} workers answering after {time.monotonic() - started:.1f} s")
-        finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
         log.seek(0)
         for line in log:
             if "ingest state loaded" in line:

@@ -16,7 +16,7 @@ are written once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -96,3 +96,24 @@ def split(
         chunk = entries[start : start + BLOCK_LIMIT]
         first = first_seq + start
         yield organizer, first, first + len(chunk) - 1, encode(chunk)
+
+
+def pick(
+    seqs: Iterable[int], block_of: Callable[[int], tuple[int, bytes] | None]
+) -> dict[int, Entry]:
+    """One organizer's stored entries at `seqs` (those that exist), by seq.
+
+    `block_of(seq)` reads `(first_seq, entries)` of the last block starting at or before
+    `seq` (None: none does); the seqs are taken in order, so a block holding several of
+    them is read and decoded once."""
+    found: dict[int, Entry] = {}
+    first, held = 0, list[Entry]()
+    for seq in sorted(set(seqs)):
+        if not 0 <= seq - first < len(held):
+            row = block_of(seq)
+            if row is None:
+                continue
+            first, held = row[0], decode(row[1])
+        if 0 <= seq - first < len(held):
+            found[seq] = held[seq - first]
+    return found

@@ -156,7 +156,7 @@ class IngestEngine:
         self.max_batch = settings.ingest_max_batch
         self.large_win_floor = settings.large_win_floor
         self.limits = RateLimiter(settings.rate_limit)
-        # ("day" or "month", organizer, Kyiv date, activity, player): already stored
+        # players already stored for an hour, day or month (rules.PlayerKey)
         self.players_seen: set[PlayerKey] = set()
         self.kyiv_hours: dict[int, tuple[str, str]] = {}
         self.latencies: deque[float] = deque(maxlen=20_000)

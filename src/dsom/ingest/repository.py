@@ -15,7 +15,6 @@ the `players_daily` / `players_monthly` rows its inserts actually stored.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import fcntl
 import os
 import time
@@ -41,6 +40,10 @@ INSERT_BLOCK = (
     "INSERT INTO operation_blocks (organizer, first_seq, last_seq, entries) VALUES (?, ?, ?, ?)"
 )
 
+
+# How a player table's period is staged for COPY on PostgreSQL, and cast back: an hour is
+# a number; a Kyiv day or month is ISO text (what the engine holds), cast to a date.
+STAGED_PERIOD = {"hour": ("int4", ""), "day": ("text", "::date"), "month": ("text", "::date")}
 
 SUMS = ("count", "amount", "late", "income_tax", "military_levy")
 REPORT_ROLLUPS = (
@@ -107,22 +110,17 @@ def rejections_by_day(
 def entries_at(conn: Connection, organizer: str, seqs: Iterable[int]) -> dict[int, blocks.Entry]:
     """The organizer's stored entries at these seqs (those that exist), by seq."""
     b = operation_blocks.c
-    found: dict[int, blocks.Entry] = {}
-    held: tuple[int, list[blocks.Entry]] | None = None
-    for seq in sorted(set(seqs)):
-        if held is None or not 0 <= seq - held[0] < len(held[1]):
-            row = conn.execute(
-                select(b.first_seq, b.entries)
-                .where(b.organizer == organizer, b.first_seq <= seq)
-                .order_by(b.first_seq.desc())
-                .limit(1)
-            ).first()
-            if row is None:
-                continue
-            held = (int(row.first_seq), blocks.decode(bytes(row.entries)))
-        if 0 <= seq - held[0] < len(held[1]):
-            found[seq] = held[1][seq - held[0]]
-    return found
+
+    def block_of(seq: int) -> tuple[int, bytes] | None:
+        row = conn.execute(
+            select(b.first_seq, b.entries)
+            .where(b.organizer == organizer, b.first_seq <= seq)
+            .order_by(b.first_seq.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else (int(row.first_seq), bytes(row.entries))
+
+    return blocks.pick(seqs, block_of)
 
 
 def stored_blocks(
@@ -142,19 +140,6 @@ def stored_blocks(
         if isinstance(data, str):  # rewritten by hand in SQL, on SQLite: let the decoder judge
             data = data.encode()
         yield row.organizer, int(row.first_seq), int(row.last_seq), bytes(data)
-
-
-def last_seqs(conn: Connection, organizers: Iterable[str]) -> dict[str, int]:
-    """Each organizer's last ledger seq (0: none yet): its count of accepted operations,
-    since every ledger is gapless from 1. One primary-key lookup per organizer."""
-    b = operation_blocks.c
-    found = {}
-    for organizer in organizers:
-        last = conn.execute(
-            select(b.last_seq).where(b.organizer == organizer).order_by(b.first_seq.desc()).limit(1)
-        ).scalar()
-        found[organizer] = int(last or 0)
-    return found
 
 
 class WriterTurns:
@@ -347,37 +332,28 @@ class IngestStore:
     def fetch(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], StoredOp]:
         """Stored operations by (organizer, seq), for the rules: each read from its block
         (a block read once however many of the keys it holds), with its refunded total."""
-        found: dict[tuple[str, int], StoredOp] = {}
-        wanted = sorted(set(keys))
-        if not wanted:
-            return found
-        block_of = self._sql(
+        by_organizer: dict[str, list[int]] = {}
+        for organizer, seq in keys:
+            by_organizer.setdefault(organizer, []).append(seq)
+        if not by_organizer:
+            return {}
+        query = self._sql(
             "SELECT first_seq, entries FROM operation_blocks WHERE organizer = ? "
             "AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1"
         )
+        entries: dict[tuple[str, int], blocks.Entry] = {}
+        refunded: dict[tuple[str, int], int] = {}
         with self._reading() as cur:
-            held: tuple[str, int, list[blocks.Entry]] | None = None
-            for organizer, seq in wanted:
-                if held is None or held[0] != organizer or not 0 <= seq - held[1] < len(held[2]):
-                    cur.execute(block_of, (organizer, seq))
+            for organizer, seqs in by_organizer.items():
+
+                def block_of(seq: int, organizer: str = organizer) -> tuple[int, bytes] | None:
+                    cur.execute(query, (organizer, seq))
                     row = cur.fetchone()
-                    if row is None:
-                        continue
-                    held = (organizer, int(row[0]), blocks.decode(bytes(row[1])))
-                offset = seq - held[1]
-                if 0 <= offset < len(held[2]):
-                    e = held[2][offset]
-                    found[(organizer, seq)] = StoredOp(
-                        e.operation_id,
-                        e.type,
-                        e.canonical,
-                        e.licence,
-                        e.player_id,
-                        e.amount,
-                        e.activity,
-                        0,
-                    )
-            bets = [key for key, op in found.items() if op.type == "bet"]
+                    return None if row is None else (int(row[0]), bytes(row[1]))
+
+                for seq, entry in blocks.pick(seqs, block_of).items():
+                    entries[(organizer, seq)] = entry
+            bets = [key for key, entry in entries.items() if entry.type == "bet"]
             for start in range(0, len(bets), 500):
                 chunk = bets[start : start + 500]
                 where = " OR ".join(["(organizer = ? AND seq = ?)"] * len(chunk))
@@ -385,10 +361,21 @@ class IngestStore:
                     self._sql(f"SELECT organizer, seq, refunded FROM bet_refunds WHERE {where}"),
                     [v for key in chunk for v in key],
                 )
-                for organizer, seq, refunded in cur.fetchall():
-                    key = (organizer, int(seq))
-                    found[key] = dataclasses.replace(found[key], refunded=int(refunded))
-        return found
+                for organizer, seq, total in cur.fetchall():
+                    refunded[(organizer, int(seq))] = int(total)
+        return {
+            key: StoredOp(
+                e.operation_id,
+                e.type,
+                e.canonical,
+                e.licence,
+                e.player_id,
+                e.amount,
+                e.activity,
+                refunded.get(key, 0),
+            )
+            for key, e in entries.items()
+        }
 
     # --- the group commit -----------------------------------------------------------------
 
@@ -425,9 +412,7 @@ class IngestStore:
             for row in blocks.split(organizer, first_seq, entries)
         ]
         with self._writing() as cur:
-            if not rows:
-                pass
-            elif self.postgres:
+            if rows and self.postgres:
                 with cur.copy(
                     "COPY operation_blocks (organizer, first_seq, last_seq, entries) "
                     "FROM STDIN (FORMAT BINARY)"
@@ -435,7 +420,7 @@ class IngestStore:
                     copy.set_types(BLOCK_PG_TYPES)
                     for row in rows:
                         copy.write_row(row)
-            else:
+            elif rows:
                 cur.executemany(INSERT_BLOCK, rows)
             self._upserts(cur, w)
 
@@ -478,7 +463,7 @@ class IngestStore:
         known and counts what it inserted (on PostgreSQL a row-by-row upsert costs the
         client ~15 µs a row, this ~2 µs)."""
         stage = f"stage_{table}"
-        kind = "int4" if period == "hour" else "text"  # an hour is a number, a day text
+        kind, cast = STAGED_PERIOD[period]
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} (organizer text, {period} {kind}, "
             "activity text, player_id text) ON COMMIT DELETE ROWS"
@@ -489,8 +474,7 @@ class IngestStore:
                 copy.write_row(row)
         cur.execute(
             f"WITH stored AS (INSERT INTO {table} (organizer, {period}, activity, player_id) "
-            f"SELECT organizer, {period}{'' if period == 'hour' else '::date'}, activity, "
-            f"player_id FROM {stage} "
+            f"SELECT organizer, {period}{cast}, activity, player_id FROM {stage} "
             f"ON CONFLICT DO NOTHING RETURNING organizer, {period}, activity) "
             f"INSERT INTO {table}_counts AS c (organizer, {period}, activity, players) "
             f"SELECT organizer, {period}, activity, count(*) FROM stored GROUP BY 1, 2, 3 "

@@ -36,13 +36,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dsom.ingest.models import (
     large_wins,
+    operation_blocks,
     operations_hourly,
     players_daily,
     players_hourly,
     rejections_hourly,
     submissions_hourly,
 )
-from dsom.ingest.repository import last_seqs
 from dsom.registers.models import CURRENT, HISTORY
 from dsom.reports.models import (
     operations_daily,
@@ -350,7 +350,16 @@ def last_received(conn: Connection, organizer: str | None) -> dict[str, int]:
 def accepted_total(conn: Connection) -> int:
     """Operations ever accepted: each organizer's ledger is gapless from 1, so its last
     seq is its count (one primary-key lookup per organizer)."""
-    return sum(last_seqs(conn, organizers(conn)).values())
+    orgs, b = CURRENT["organizers"], operation_blocks.c
+    last = (  # the organizer's last block, by its key: no scan of its blocks
+        select(b.last_seq)
+        .where(b.organizer == orgs.c.edrpou)
+        .order_by(b.first_seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = conn.execute(select(last).select_from(orgs))
+    return sum(int(seq) for (seq,) in rows if seq is not None)
 
 
 # --- players -------------------------------------------------------------------------------------
