@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dsom.demo import market as demo
 from dsom.ingest import api
-from dsom.ingest.engine import IngestEngine, decode_items
-from dsom.ingest.schemas import decode_envelope
+from dsom.ingest.engine import IngestEngine, decode_items, decoded_items
+from dsom.ingest.schemas import decode_envelope, decode_whole
 from dsom.kit import gcwatch
 from dsom.kit.db import make_engine
 from dsom.kit.migrate import upgrade
@@ -39,7 +39,8 @@ from ingest import TOKEN, _database, _usable, make_template
 
 
 def _decode(body: bytes) -> list[object]:
-    return list(decode_items(decode_envelope(body)))
+    ops = decode_whole(body)  # as the API decodes a body (ingest/api.py, _submit)
+    return list(decoded_items(ops) if ops is not None else decode_items(decode_envelope(body)))
 
 
 async def run(args: argparse.Namespace, url: str) -> None:

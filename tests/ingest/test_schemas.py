@@ -15,6 +15,8 @@ from dsom.ingest.schemas import (
     SchemaViolation,
     decode_envelope,
     decode_operation,
+    decode_struct,
+    decode_whole,
     encode_canonical,
 )
 
@@ -145,6 +147,71 @@ def test_elements_of_the_envelope_stay_raw() -> None:
     assert [bytes(r) for r in raws] == [b"1", b'{"a": 2}']
 
 
+def test_a_body_of_good_operations_decodes_whole_as_element_by_element() -> None:
+    ops = [bet(), bet(operation_id="op-2", channel={"kind": "mobile_app", "id": "APP-1"})]
+    body = json.dumps({"operations": ops}).encode()
+
+    whole = decode_whole(body)
+
+    assert whole is not None
+    assert whole == [decode_struct(raw) for raw in decode_envelope(body)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"operations": [bet(), bet(amount=0)]}).encode(),  # one element is bad
+        json.dumps({"operations": [bet(), 1]}).encode(),
+        b'{"operations": []}',
+        b'{"operations": [' + json.dumps(bet()).encode() + b'], "x": "\xff"}',
+        b"nope",
+    ],
+)
+def test_a_body_with_anything_wrong_is_not_decoded_whole(body: bytes) -> None:
+    assert decode_whole(body) is None
+
+
+_ELEMENT = st.sampled_from(
+    [
+        bet(),
+        bet(operation_id="op-2", amount=5),
+        bet(amount=0),
+        bet(currency="EUR"),
+        bet(channel={"kind": "nowhere", "id": "X"}),
+        bet(occurred_at="yesterday"),
+        {
+            "operation_id": "w-1",
+            "type": "win",
+            "occurred_at": "2026-11-23T10:15:30Z",
+            "license": "L",
+            "player_id": "p",
+            "amount": 3,
+            "currency": "UAH",
+            "bet_id": "op-1",
+        },
+        7,
+    ]
+)
+
+
+@given(st.lists(_ELEMENT, min_size=1, max_size=6))
+def test_decoding_whole_agrees_with_decoding_element_by_element(elements: list[Any]) -> None:
+    body = json.dumps({"operations": elements}).encode()
+    one_by_one = []
+    for raw in decode_envelope(body):
+        try:
+            one_by_one.append(decode_struct(raw))
+        except SchemaViolation:
+            one_by_one.append(None)
+
+    whole = decode_whole(body)
+
+    if None in one_by_one:
+        assert whole is None
+    else:
+        assert whole == one_by_one
+
+
 text = st.text(min_size=1, max_size=64)
 
 
@@ -255,3 +322,10 @@ def test_occurred_at_instants_by_the_fast_path(text: str, expected: int | str) -
     from dsom.ingest.schemas import occurred_us
 
     assert _read(text, occurred_us) == expected
+
+
+def test_a_body_not_in_utf8_is_invalid_whichever_way_it_is_decoded() -> None:
+    body = b'{"operations": [' + json.dumps(bet()).encode() + b'], "x": "\xff"}'
+    assert decode_whole(body) is None
+    with pytest.raises(InvalidBody):
+        decode_envelope(body)

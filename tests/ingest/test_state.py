@@ -255,16 +255,33 @@ def _bet(seq: int) -> BetState:
     return BetState(seq, "LIC-1", "p-1", 100, "online_casino", 0)
 
 
-def test_the_bet_cache_forgets_the_oldest_bet_when_full() -> None:
-    cache = BetCache(limit=2)
-    cache.put("10000001", "b-1", _bet(1))
-    cache.put("10000001", "b-2", _bet(2))
-    cache.put("10000001", "b-3", _bet(3))
+def test_the_bet_cache_keeps_the_newest_half_of_its_limit_and_lets_older_bets_go() -> None:
+    cache = BetCache(limit=4)
+    for seq in range(1, 8):
+        cache.put("10000001", f"b-{seq}", _bet(seq))
+        assert len(cache) <= 4
+        # The newest two (half the limit) are always held.
+        assert cache.get("10000001", f"b-{seq}") == _bet(seq)
+        if seq > 1:
+            assert cache.get("10000001", f"b-{seq - 1}") == _bet(seq - 1)
 
     assert cache.get("10000001", "b-1") is None
-    assert cache.get("10000001", "b-2") == _bet(2)
-    assert cache.get("10000001", "b-3") == _bet(3)
-    assert len(cache.bets) == 2
+    assert cache.get("10000001", "b-3") is None
+    assert len(cache) == 3
+
+
+def test_a_bet_replaced_by_a_refund_is_found_in_its_newer_state_across_generations() -> None:
+    cache = BetCache(limit=4)
+    cache.put("10000001", "b-1", _bet(1))
+    cache.put("10000001", "b-2", _bet(2))  # young is full: b-1 and b-2 are now the old ones
+    refunded = BetState(1, "LIC-1", "p-1", 100, "online_casino", 40)
+    cache.put("10000001", "b-1", refunded)
+
+    assert cache.get("10000001", "b-1") == refunded
+    assert len(cache) == 2
+    cache.put_many({("10000001", "b-3"): _bet(3)})  # young full again: the stale b-1 goes
+    assert cache.get("10000001", "b-1") == refunded
+    assert cache.get("10000001", "b-2") is None
 
 
 def test_the_bet_cache_keeps_organizers_apart() -> None:

@@ -13,9 +13,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dsom.auth.deps import DB, OrganizerKey, key_principal
 from dsom.ingest import ledger
-from dsom.ingest.engine import IngestEngine, decode_items, iso_us
+from dsom.ingest.engine import IngestEngine, decode_items, decoded_items, iso_us
 from dsom.ingest.repository import entries_at
-from dsom.ingest.schemas import InvalidBody, Operation, decode_envelope
+from dsom.ingest.schemas import InvalidBody, Operation, decode_envelope, decode_whole
 from dsom.ingest.shards import Handler, PeerUnavailable, Shards
 from dsom.kit.errors import ERRORS_ANSWERED, DomainError, NotFound, Unavailable, retry_after
 
@@ -278,14 +278,25 @@ class SubmissionFastPath:
 
 async def _submit(engine: IngestEngine, org: str, received_us: int, body: bytes) -> bytes:
     """Decode a request's body and have the engine judge and store it; the answer."""
-    try:
-        raws = decode_envelope(body)
-    except InvalidBody as exc:
-        raise BadBody(str(exc)) from None
-    if len(raws) > MAX_OPERATIONS:
-        raise BatchTooLarge(f"{len(raws)} operations in one request; send at most 10,000")
-    engine.limits.take(org, len(raws))
-    return _encode(await engine.submit(org, received_us, decode_items(raws)))
+    ops = decode_whole(body)  # every element at once; None: some element is bad
+    if ops is not None:
+        _admit(engine, org, len(ops))
+        items = decoded_items(ops)
+    else:
+        try:
+            raws = decode_envelope(body)
+        except InvalidBody as exc:
+            raise BadBody(str(exc)) from None
+        _admit(engine, org, len(raws))
+        items = decode_items(raws)
+    return _encode(await engine.submit(org, received_us, items))
+
+
+def _admit(engine: IngestEngine, org: str, count: int) -> None:
+    """Refuse a request of too many operations, or over the organizer's rate."""
+    if count > MAX_OPERATIONS:
+        raise BatchTooLarge(f"{count} operations in one request; send at most 10,000")
+    engine.limits.take(org, count)
 
 
 def owner_handler(app: Any) -> Handler:

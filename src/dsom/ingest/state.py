@@ -15,11 +15,11 @@
 from __future__ import annotations
 
 import bisect
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -229,27 +229,34 @@ class IdIndex:
 
     def add(self, organizer: str, operation_id: str, seq: int) -> None:
         """File an accepted operation."""
-        self.add_many((((organizer, operation_id), seq),))
+        self.add_many([(organizer, operation_id)], [seq])
 
-    def add_many(self, entries: Iterable[tuple[tuple[str, str], int]]) -> None:
-        """File accepted operations: ((organizer, operation_id), seq) each."""
-        hot, key = self.hot, self.key
-        last, number = None, 0
-        for pair, seq in entries:
-            if pair[0] != last:  # entries come grouped by organizer: pack() inlined
-                last, number = pair[0], self.number_of(pair[0]) << 40
-            k = key(pair)
-            value = number | seq
-            existing = hot.get(k)
-            if existing is None:
-                hot[k] = value
-            elif isinstance(existing, list):
-                existing.append(value)
-            else:
-                hot[k] = [existing, value]
-            if len(hot) >= self.HOT_LIMIT:
-                self._spill()
-                hot = self.hot
+    def add_many(self, pairs: Sequence[tuple[str, str]], seqs: Sequence[int]) -> None:
+        """File accepted operations: each (organizer, operation_id) with its seq.
+
+        Nearly always every key is new to the hot dict and to the others: then the batch
+        is filed with one dict update, its keys and values computed in C or in one
+        comprehension (a loop testing each key cost ~3.6 % of a worker's main thread
+        under load, py-spy). A key already filed gets a list of values instead."""
+        if not pairs:
+            return
+        shifted = {org: self.number_of(org) << 40 for org in set(map(itemgetter(0), pairs))}
+        keys = list(map(self.key, pairs))
+        values = [shifted[org] | seq for (org, _), seq in zip(pairs, seqs, strict=True)]
+        hot = self.hot
+        if hot.keys().isdisjoint(keys) and len(set(keys)) == len(keys):
+            hot.update(zip(keys, values, strict=True))
+        else:
+            for k, value in zip(keys, values, strict=True):
+                existing = hot.get(k)
+                if existing is None:
+                    hot[k] = value
+                elif isinstance(existing, list):
+                    existing.append(value)
+                else:
+                    hot[k] = [existing, value]
+        if len(hot) >= self.HOT_LIMIT:
+            self._spill()
 
     def lookup(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
         """For each (organizer, operation_id), the seqs that may hold it (confirm by reading).
@@ -382,28 +389,38 @@ class BetState(msgspec.Struct, frozen=True, gc=False):
 
 
 class BetCache:
-    """Recently accepted bets by (organizer, bet operation_id), bounded, oldest out first."""
+    """Recently accepted bets by (organizer, bet operation_id), bounded, oldest out first.
+
+    Two generations of plain dicts: a batch's bets go into `young` with one dict update
+    (in C), and when `young` holds half the limit it becomes `old` and the old one is
+    let go whole. So the newest `limit / 2` bets at least are always held, at most
+    `limit`, and a lookup tries `young` first, where a refund's newer state of a bet is.
+    An OrderedDict trimmed bet by bet, in Python, cost ~3.5 % of a worker's main thread
+    under load (py-spy), for an exactness of eviction no rule needs: a bet not held is
+    read from the database.
+    """
 
     def __init__(self, limit: int = 2_000_000) -> None:
         self.limit = limit
-        self.bets: OrderedDict[tuple[str, str], BetState] = OrderedDict()
+        self.young: dict[tuple[str, str], BetState] = {}
+        self.old: dict[tuple[str, str], BetState] = {}
+
+    def __len__(self) -> int:
+        return len(self.young) + len(self.old.keys() - self.young.keys())
 
     def get(self, organizer: str, bet_id: str) -> BetState | None:
         """A cached bet, or None (it may still be in the database)."""
-        return self.bets.get((organizer, bet_id))
-
-    def has(self, organizer: str, bet_id: str) -> bool:
-        """Whether the bet is cached (without building it)."""
-        return (organizer, bet_id) in self.bets
+        key = (organizer, bet_id)
+        found = self.young.get(key)
+        return found if found is not None else self.old.get(key)
 
     def put(self, organizer: str, bet_id: str, bet: BetState) -> None:
-        """Remember a bet, forgetting the oldest when full."""
-        self.put_many((((organizer, bet_id), bet),))
+        """Remember a bet."""
+        self.put_many({(organizer, bet_id): bet})
 
-    def put_many(self, entries: Iterable[tuple[tuple[str, str], BetState]]) -> None:
-        """Remember bets by (organizer, bet_id), forgetting the oldest when full."""
-        bets = self.bets
-        for key, bet in entries:
-            bets[key] = bet
-        while len(bets) > self.limit:
-            bets.popitem(last=False)
+    def put_many(self, bets: dict[tuple[str, str], BetState]) -> None:
+        """Remember bets by (organizer, bet_id), letting the older generation go when the
+        younger is full."""
+        self.young.update(bets)
+        if len(self.young) * 2 >= self.limit:
+            self.old, self.young = self.young, {}
