@@ -191,68 +191,94 @@ def check(
             f"occurred_at {op.occurred_at} is more than {days} days before DSOM received "
             "it: the reporting window is closed",
         ), None
-    licence = view.registers.licences.get(op.license)
+    kind = op.kind  # the type's tag: one string test instead of isinstance chains
+    some: Any = op  # its fields by kind
+    registers = view.registers
+    if kind in {"win", "refund"}:
+        key = (organizer, op.license, "", "")
+    else:
+        key = (organizer, op.license, some.channel.kind, some.channel.id)
+    standing = registers.standing.get(key)
+    if standing is None or not standing[0] <= occurred_us < standing[1]:
+        found = _standing(registers, organizer, op, occurred_us)
+        if found.__class__ is Rejection:
+            return found, None
+        standing = registers.standing[key] = found
+    activity = standing[2]
+    if kind == "bet":
+        if some.game_type != activity:  # seen in good standing with another game type
+            return _wrong_game_type(op, activity), None
+    elif kind in {"win", "refund"}:
+        return _check_bet_reference(view, organizer, some, prior)
+    if prior is not None:
+        return _conflict(op), None
+    return None, activity
+
+
+def _standing(registers: RegistersIndex, organizer: str, op: Any, us: int) -> Any:
+    """The licence and channel rules, in their order, read from the versions in force at
+    `us`: the first broken, or (from, until, activity) over which the versions consulted
+    stay in force. A bet's game type is judged here too, between the licence and the
+    channel, so that the rules keep their order."""
+    licence = registers.licences.get(op.license)
     if licence is None or licence.organizer != organizer:
         return _no(
             "unknown_license",
             "license",
             f"licence {op.license} is not a licence of organizer {organizer}",
-        ), None
-    version = licence.at(occurred_us)
-    status = licence_status(version, occurred_us)
+        )
+    version, since, until = licence.span(us)
+    status = licence_status(version, us)
     if status != "active":
         return _no(
             "license_inactive",
             "license",
             f"licence {op.license} was {status.replace('_', ' ')} at {op.occurred_at}",
-        ), None
-    kind = op.kind  # the type's tag: one string test instead of isinstance chains
-    some: Any = op  # its fields by kind
-    if kind == "bet" and some.game_type != version.activity:
-        return _no(
-            "game_type_not_licensed",
-            "game_type",
-            f"licence {op.license} is for {version.activity}, not {some.game_type}",
-        ), None
-    if kind in {"win", "refund"}:
-        return _check_bet_reference(view, organizer, some, prior)
-    rejection = _check_channel(view, organizer, op, occurred_us)
-    if rejection is not None:
-        return rejection, None
-    if prior is not None:
-        return _conflict(op), None
-    return None, some.game_type if kind == "bet" else version.activity
-
-
-def _check_channel(view: BatchView, organizer: str, op: Any, us: int) -> Rejection | None:
+        )
+    since = max(since, version.valid_from_us)
+    until = min(until, version.valid_until_us)
+    if op.kind in {"win", "refund"}:
+        return since, until, version.activity
+    if op.kind == "bet" and op.game_type != version.activity:
+        return _wrong_game_type(op, version.activity)
     kind, key = op.channel.kind, op.channel.id
-    channel = view.registers.channels.get((kind, key))
+    channel = registers.channels.get((kind, key))
     if channel is None or channel.organizer != organizer:
         return _unknown_channel(op)
-    version = channel.at(us)
-    standing = None  # for equipment: its establishment's version at `us`
+    entry, entry_since, entry_until = channel.span(us)
+    since, until = max(since, entry_since), min(until, entry_until)
+    place = None  # for equipment: its establishment's version at `us`
     if kind == "equipment":
-        establishment = view.registers.channels.get(("establishment", version.parent))
+        establishment = registers.channels.get(("establishment", entry.parent))
         if establishment is None:
             return _unknown_channel(op)
-        standing = establishment.at(us)
-        if standing.parent != op.license:
+        place, place_since, place_until = establishment.span(us)
+        if place.parent != op.license:
             return _unknown_channel(op)
-    elif version.parent != op.license:
+        since, until = max(since, place_since), min(until, place_until)
+    elif entry.parent != op.license:
         return _unknown_channel(op)
-    if version.status != "active":
+    if entry.status != "active":
         what = UNKNOWN_CHANNEL_OF[kind]
         return _no(
-            "channel_inactive", "channel", f"{what} {key} was {version.status} at {op.occurred_at}"
+            "channel_inactive", "channel", f"{what} {key} was {entry.status} at {op.occurred_at}"
         )
-    if standing is not None and standing.status != "active":
+    if place is not None and place.status != "active":
         return _no(
             "channel_inactive",
             "channel",
-            f"establishment {version.parent}, where {UNKNOWN_CHANNEL_OF[kind]} {key} stands, "
-            f"was {standing.status} at {op.occurred_at}",
+            f"establishment {entry.parent}, where {UNKNOWN_CHANNEL_OF[kind]} {key} stands, "
+            f"was {place.status} at {op.occurred_at}",
         )
-    return None
+    return since, until, version.activity
+
+
+def _wrong_game_type(op: Any, activity: str) -> Rejection:
+    return _no(
+        "game_type_not_licensed",
+        "game_type",
+        f"licence {op.license} is for {activity}, not {op.game_type}",
+    )
 
 
 def _unknown_channel(op: Any) -> Rejection:

@@ -88,6 +88,15 @@ class Timeline(Generic[V]):
         i = bisect.bisect_right(self.starts, us) - 1
         return versions[i if i > 0 else 0]
 
+    def span(self, us: int) -> tuple[V, int, int]:
+        """The version in force at `us`, and the instants [from, until) it is in force."""
+        versions = self.versions
+        if len(versions) == 1:
+            return versions[0], NEVER, FOREVER
+        i = max(bisect.bisect_right(self.starts, us) - 1, 0)
+        until = self.starts[i + 1] if i + 1 < len(versions) else FOREVER
+        return versions[i], (self.starts[i] if i > 0 else NEVER), until
+
 
 def licence_status(version: LicenceVersion, us: int) -> str:
     """`active`, or why not: the recorded status, `not_yet_valid` or `expired`."""
@@ -100,19 +109,35 @@ def licence_status(version: LicenceVersion, us: int) -> str:
     return "active"
 
 
+# (organizer, licence, channel kind, channel id), the channel "" for wins and refunds
+StandingKey = tuple[str, str, str, str]
+# [from, until) in epoch µs, and the licence's activity: while these stay in force the
+# licence is the organizer's and active, and the channel is registered under it and active
+Standing = tuple[int, int, str]
+
+
 class RegistersIndex:
-    """Licences and channels with their versions, for the rules."""
+    """Licences and channels with their versions, for the rules.
+
+    `standing` remembers, for a licence and channel the rules found in good standing,
+    the span of time over which every version they consulted stays in force: another
+    operation through the same pair inside that span passes the same checks, so it
+    is answered by one lookup instead of reading the versions again. Forgotten
+    whenever a load finds any change."""
 
     def __init__(self) -> None:
         self.licences: dict[str, Timeline[LicenceVersion]] = {}
         self.channels: dict[tuple[str, str], Timeline[ChannelVersion]] = {}
         self.seen: dict[str, tuple[int, datetime | None]] = {}
+        self.standing: dict[StandingKey, Standing] = {}
 
     def load(self, conn: Connection) -> bool:
         """Read what changed since the last load (everything the first time); True if any."""
         changed = self._load_licences(conn)
         for kind, reg in CHANNEL_REGISTERS.items():
             changed |= self._load_channels(conn, kind, reg.name)
+        if changed:
+            self.standing = {}
         return changed
 
     def _changed_rows(self, conn: Connection, table_name: str, key: str) -> list[Any]:
