@@ -97,14 +97,21 @@ def decode_items(raws: list[msgspec.Raw]) -> list[Item]:
 
 def decoded_items(ops: list[Operation]) -> list[Item]:
     """Operations that passed the schema (`decode_whole`), each with its instant and
-    canonical bytes; one whose `occurred_at` cannot be read is its SchemaViolation."""
-    items: list[Item] = []
-    for op in ops:
-        try:
-            items.append(Decoded(op, occurred_us(op), encode_canonical(op)))
-        except SchemaViolation as violation:
-            items.append(violation)
-    return items
+    canonical bytes; one whose `occurred_at` cannot be read is its SchemaViolation.
+
+    Mapped rather than looped, so that the canonical bytes and the structs are made
+    from C (2.34 → 2.20 µs an operation with the decoding, bench's request bodies)."""
+    try:
+        instants = list(map(occurred_us, ops))
+    except SchemaViolation:  # some `occurred_at` is not RFC 3339: which, one by one
+        items: list[Item] = []
+        for op in ops:
+            try:
+                items.append(Decoded(op, occurred_us(op), encode_canonical(op)))
+            except SchemaViolation as violation:
+                items.append(violation)
+        return items
+    return list(map(Decoded, ops, instants, map(encode_canonical, ops)))
 
 
 @dataclass
@@ -474,6 +481,7 @@ class IngestEngine:
         occurred_us = item.occurred_us
         kind = op.kind
         late = received_us - occurred_us > LATE_AFTER_US
+        hour = occurred_us // HOUR_US
         bet_seq = None
         activity: str
         if kind == "bet":
@@ -481,7 +489,7 @@ class IngestEngine:
             view.new_bets[(org, op.operation_id)] = BetState(
                 seq, op.license, op.player_id, op.amount, activity, 0
             )
-            self._count_player(org, occurred_us, activity, op.player_id, view, w)
+            self._count_player(org, hour, activity, op.player_id, view, w)
         elif kind in {"win", "refund"}:
             bet: BetState = found
             activity, bet_seq = bet.activity, bet.seq
@@ -518,9 +526,18 @@ class IngestEngine:
                 digest,
             )
         )
-        income_tax = military_levy = 0
+        key = (org, hour, op.license, activity, kind)
+        rollup = w.hourly.get(key)
+        if rollup is None:  # [count, amount, late, income_tax, military_levy]
+            rollup = w.hourly[key] = [0, 0, 0, 0, 0]
+        rollup[0] += 1
+        rollup[1] += op.amount
+        if late:
+            rollup[2] += 1
         if kind == "win":
             income_tax, military_levy = self.taxes.on_win(op.amount, occurred_us)
+            rollup[3] += income_tax
+            rollup[4] += military_levy
             if op.amount >= self.large_win_floor:
                 w.large_wins.append(
                     (
@@ -535,23 +552,12 @@ class IngestEngine:
                         op.bet_id,
                     )
                 )
-        key = (org, occurred_us // HOUR_US, op.license, activity, kind)
-        rollup = w.hourly.get(key)
-        if rollup is None:
-            w.hourly[key] = [1, op.amount, int(late), income_tax, military_levy]
-        else:
-            rollup[0] += 1
-            rollup[1] += op.amount
-            rollup[2] += late
-            rollup[3] += income_tax
-            rollup[4] += military_levy
 
     def _count_player(
-        self, org: str, occurred_us: int, activity: str, player: str, view: BatchView, w: Writes
+        self, org: str, hour: int, activity: str, player: str, view: BatchView, w: Writes
     ) -> None:
         # A UTC hour lies inside one Kyiv day (whole-hour offsets), a day inside a month:
         # a player already counted for the hour is counted for its day and month too.
-        hour = occurred_us // HOUR_US
         if view.new_player(("hour", org, hour, activity, player)):
             w.players_hourly.append((org, hour, activity, player))
             day, month = self._kyiv_day_month(hour)

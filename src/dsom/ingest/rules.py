@@ -94,7 +94,9 @@ class BatchView:
         self.new_ids: dict[tuple[str, str], Prior] = {}
         self.new_bets: dict[tuple[str, str], BetState] = {}
         self.heads: dict[str, tuple[int, bytes]] = {}
-        self.players: set[PlayerKey] = set()
+        # The players counted by this batch and by the one still committing (copied: a
+        # thousand or so, and one set to ask instead of two for every bet).
+        self.players: set[PlayerKey] = set(parent.players) if parent is not None else set()
 
     def extend(
         self,
@@ -148,11 +150,7 @@ class BatchView:
         """Whether this ("hour"/"day"/"month", organizer, period, activity, player) is new;
         remembers it if so. The kind is part of the key: the 1st of a month is also a
         month's date."""
-        if (
-            key in self.players
-            or key in self.committed_players
-            or (self.parent is not None and key in self.parent.players)
-        ):
+        if key in self.players or key in self.committed_players:
             return False
         self.players.add(key)
         return True

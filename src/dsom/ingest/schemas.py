@@ -9,6 +9,7 @@ canonical form of §4 (`encode_canonical`), so the ledger hashes what was sent.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, ClassVar, Literal
 
@@ -271,9 +272,9 @@ def _occurred_us_parsed(op: Operation) -> int:
     )
 
 
-def encode_canonical(op: Operation) -> bytes:
-    """§4's canonical form: the object as submitted, keys sorted, no whitespace, UTF-8."""
-    return _encoder.encode(op)
+# §4's canonical form of an operation: the object as submitted, keys sorted, no
+# whitespace, UTF-8 (the encoder's own method, so that mapping it stays in C).
+encode_canonical: Callable[[Operation], bytes] = _encoder.encode
 
 
 _NAMED = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
