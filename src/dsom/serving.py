@@ -20,18 +20,26 @@ import signal
 import socket
 import tempfile
 import time
+from datetime import timedelta
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
 
 import uvicorn
 from prometheus_client import multiprocess
+from sqlalchemy.exc import SQLAlchemyError
 
+from dsom.ingest.repository import recent_volumes
+from dsom.ingest.shards import plan_shards, write_plan
 from dsom.kit import logs
+from dsom.kit.db import make_engine
+from dsom.kit.settings import Settings
+from dsom.kit.time import today_kyiv
 
 log = logging.getLogger("dsom.serve")
 RESTART_DELAY_S = 1.0
 STOP_PATIENCE_S = 30.0
+PLAN_DAYS = 7  # the days of traffic the organizers are shared out by
 
 
 def _config(host: str, port: int, log_level: str) -> uvicorn.Config:
@@ -56,6 +64,7 @@ def serve(host: str, port: int, workers: int, log_level: str, log_format: str) -
     os.chmod(directory, 0o700)
     metrics = directory / "metrics"
     metrics.mkdir()
+    _share_out(directory, workers)
     # Read by prometheus_client when a worker imports it: set before any worker starts.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     context = multiprocessing.get_context("spawn")
@@ -106,6 +115,34 @@ def serve(host: str, port: int, workers: int, log_level: str, log_format: str) -
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _share_out(directory: Path, workers: int) -> None:
+    """Share the organizers out among the workers by their traffic of the last week
+    (ingest/shards.py), once, before any worker starts: every worker, restarted ones
+    too, reads the same plan. If the database cannot be read yet, each organizer goes
+    by its hash (`shard_of`)."""
+    settings = Settings()
+    engine = make_engine(settings.database_url, sqlite_cache_mb=8)
+    try:
+        volumes = recent_volumes(engine, today_kyiv() - timedelta(days=PLAN_DAYS))
+    except SQLAlchemyError as exc:
+        log.warning("organizers shared out by their hash: %s", exc.__class__.__name__)
+        return
+    finally:
+        engine.dispose()
+    plan = plan_shards(volumes, workers)
+    write_plan(directory, workers, plan)
+    for index in range(workers):
+        mine = [code for code, owner in plan.items() if owner == index]
+        log.info(
+            "organizers shared out",
+            extra={
+                "worker": index,
+                "organizers": len(mine),
+                "operations_last_week": sum(volumes[code] for code in mine),
+            },
+        )
 
 
 def _worker(

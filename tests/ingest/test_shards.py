@@ -15,18 +15,22 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 
+from dsom import serving
 from dsom.auth.keys import create_key, deactivate_key
-from dsom.ingest.shards import Shards, shard_of
+from dsom.ingest.shards import PLAN_FILE, Shards, plan_shards, read_plan, shard_of, write_plan
 from dsom.kit.db import make_engine
 from dsom.kit.migrate import upgrade
+from dsom.kit.time import today_kyiv
+from dsom.reports.models import operations_daily
 from tests.builders import Market, make_market, win
-from tests.conftest import _free_port, drop_postgres, fresh_postgres
+from tests.conftest import Database, _free_port, drop_postgres, fresh_postgres
 
 DSOM = Path(sys.executable).parent / "dsom"
 OPERATIONS = "/api/v1/operations"
@@ -50,6 +54,86 @@ def test_each_shard_owns_exactly_its_organizers(tmp_path: Path) -> None:
         Shards(2, 2, tmp_path)
     with pytest.raises(ValueError, match="need a directory"):
         Shards(0, 2, None)
+
+
+def test_organizers_with_no_traffic_yet_are_shared_out_evenly() -> None:
+    codes = [f"{40000000 + i}" for i in range(46)]
+    plan = plan_shards(dict.fromkeys(codes, 0), 2)
+
+    assert sorted(plan) == codes
+    assert [list(plan.values()).count(i) for i in (0, 1)] == [23, 23]
+    assert plan == plan_shards(dict.fromkeys(reversed(codes), 0), 2)  # the same every time
+
+
+def test_organizers_are_shared_out_by_their_traffic() -> None:
+    volumes = {"10000001": 900, "10000002": 500, "10000003": 300, "10000004": 100, "10000005": 0}
+    plan = plan_shards(volumes, 2)
+
+    loads = [sum(v for code, v in volumes.items() if plan[code] == i) for i in (0, 1)]
+    assert plan["10000001"] != plan["10000002"]  # the two busiest apart
+    assert sorted(loads) == [900, 900]
+    three = plan_shards(volumes, 3)
+    assert {three["10000001"], three["10000002"], three["10000003"]} == {0, 1, 2}
+
+
+def test_every_process_owns_what_the_plan_gives_it_and_the_hash_decides_the_rest(
+    tmp_path: Path,
+) -> None:
+    codes = [f"{40000000 + i}" for i in range(10)]
+    plan = plan_shards(dict.fromkeys(codes, 0), 2)
+    write_plan(tmp_path, 2, plan)
+    shards = [Shards(i, 2, tmp_path) for i in (0, 1)]
+
+    for code in codes:
+        assert [s.owns(code) for s in shards] == [plan[code] == 0, plan[code] == 1]
+    later = "49999999"  # registered after the plan was made
+    assert [s.owns(later) for s in shards] == [shard_of(later, 2) == 0, shard_of(later, 2) == 1]
+    with pytest.raises(ValueError, match="not a plan for 3 processes"):
+        read_plan(tmp_path, 3)
+    assert read_plan(tmp_path / "elsewhere", 2) == {}
+
+
+def test_dsom_serve_shares_out_the_register_by_last_weeks_traffic(
+    database: Database, db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    markets = [make_market(db) for _ in range(4)]
+    busy, other = markets[0].organizer, markets[1].organizer
+    today = today_kyiv()
+    with db.begin() as conn:
+        for code, day, count in (
+            (busy, today, 3_000),
+            (other, today - timedelta(days=2), 1_000),
+            (other, today - timedelta(days=30), 50_000),  # too long ago to count
+        ):
+            conn.execute(
+                operations_daily.insert().values(
+                    organizer=code,
+                    day=day,
+                    activity="online_casino",
+                    type="bet",
+                    count=count,
+                    amount=count,
+                    late=0,
+                    income_tax=0,
+                    military_levy=0,
+                )
+            )
+    monkeypatch.setenv("DSOM_DATABASE_URL", database.url)
+
+    serving._share_out(tmp_path, 2)
+
+    plan = read_plan(tmp_path, 2)
+    assert sorted(plan) == sorted(m.organizer for m in markets)
+    # The busy organizer alone on one process; the three others together on the other.
+    assert [c for c in plan if plan[c] == plan[busy]] == [busy]
+
+
+def test_dsom_serve_goes_by_hash_when_the_database_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DSOM_DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
+    serving._share_out(tmp_path, 2)
+    assert not (tmp_path / PLAN_FILE).exists()
 
 
 @dataclass

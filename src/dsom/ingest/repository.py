@@ -20,11 +20,11 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from dsom.ingest import blocks
 from dsom.ingest.blocks import EntryRow
@@ -32,6 +32,8 @@ from dsom.ingest.models import operation_blocks
 from dsom.ingest.rules import StoredOp
 from dsom.ingest.state import IdIndex
 from dsom.kit.time import kyiv_day_of_hour
+from dsom.registers.models import CURRENT
+from dsom.reports.models import operations_daily
 
 # `operation_blocks`' PostgreSQL types, for binary COPY (no text escaping of the entries).
 BLOCK_PG_TYPES = ("text", "int8", "int8", "bytea")
@@ -139,6 +141,23 @@ def stored_blocks(
         if isinstance(data, str):  # rewritten by hand in SQL, on SQLite: let the decoder judge
             data = data.encode()
         yield row.organizer, int(row.first_seq), int(row.last_seq), bytes(data)
+
+
+def recent_volumes(engine: Engine, since: date) -> dict[str, int]:
+    """Every organizer of the register with its operations accepted since `since` (a
+    Kyiv day), from the daily rollup: what `dsom serve --workers N` shares them out by."""
+    organizers, daily = CURRENT["organizers"], operations_daily
+    with engine.connect() as conn:
+        volumes = dict.fromkeys(conn.execute(select(organizers.c.edrpou)).scalars(), 0)
+        totals = conn.execute(
+            select(daily.c.organizer, func.sum(daily.c.count))
+            .where(daily.c.day >= since)
+            .group_by(daily.c.organizer)
+        )
+        for code, total in totals:
+            if code in volumes:
+                volumes[code] = int(total)
+    return volumes
 
 
 class WriterTurns:
