@@ -63,10 +63,11 @@ def plan_shards(volumes: Mapping[str, int], count: int) -> dict[str, int]:
     with fewer organizers, then the lower index). With no traffic yet, that shares them
     out evenly by number.
 
-    Measured (bench/ingest.py, two workers, 46 organizers of equal traffic): hashing
-    gave one process 26 and the other 20, and the busier one held every client up;
-    shared out evenly, 97,612 and 98,520 against 91,552 and 93,626 ops/s, p99 378 and
-    356 against 434 and 397 ms (docs/performance.md)."""
+    Hashing alone leaves the busiest processes to chance: bench/ingest.py's 46 organizers
+    of equal traffic hash 26 to one process and 20 to the other, and in a closed loop the
+    busier process holds every client up. Shared out evenly, alternated runs gave
+    +1 % to +5 % ops/s (docs/performance.md); with organizers of unequal size, which a
+    national market has, hashing can put the largest ones together."""
     loads, sizes = [0] * count, [0] * count
     plan: dict[str, int] = {}
     for organizer in sorted(volumes, key=lambda code: (-volumes[code], code)):
