@@ -3,7 +3,8 @@
 Starts a fresh DSOM server (`dsom serve`) on a fresh database, seeds the demo market,
 then drives `POST /api/v1/operations` with valid mixed traffic from every active
 organizer over N keep-alive connections for D seconds, and prints accepted operations
-per second (overall and per 10-second window) and answer latency percentiles.
+per second (overall and per 10-second window) and answer latency percentiles;
+`--window S` adds both by windows of S seconds (the start of a run, the tail).
 
 The load generator must cost little CPU, since it shares the machine with the server:
 request bodies are built before the clock starts, a few templates per organizer, and
@@ -41,6 +42,7 @@ BIN = Path(sys.executable).parent
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)
+    answered: list[tuple[float, float, int]] = field(default_factory=list)  # (s in, s, accepted)
     accepted: int = 0
     rejected: int = 0
     duplicates: int = 0
@@ -181,6 +183,7 @@ async def drive(
             results.duplicates += parsed["duplicates"]
             window = int((done - start) // 10)
             results.windows[window] = results.windows.get(window, 0) + parsed["accepted"]
+            results.answered.append((done - start, done - sent, parsed["accepted"]))
             if parsed["rejected"] and results.rejected == parsed["rejected"]:
                 print("first rejection:", parsed["errors"][0], file=sys.stderr)
         writer.close()
@@ -288,6 +291,12 @@ def main() -> None:
     parser.add_argument("--templates", type=int, default=8, help="bodies per organizer")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--workers", type=int, default=1, help="server processes (dsom serve)")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=0,
+        help="also print ops/s and answer percentiles by windows of this many seconds",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="dsom-bench-"))
@@ -352,7 +361,6 @@ def main() -> None:
 
     elapsed = results.elapsed
     lat = sorted(results.latencies)
-    pct = lambda p: lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000  # noqa: E731
     print(
         f"db={args.db} organizers={len(organizers)} ops/request={args.ops_per_request} "
         f"connections={args.connections} duration={elapsed:.1f}s"
@@ -363,7 +371,8 @@ def main() -> None:
         f"non-200 answers {results.failures or 'none'}"
     )
     print(
-        f"answer latency ms: p50 {pct(50):.1f}  p90 {pct(90):.1f}  p99 {pct(99):.1f}  "
+        f"answer latency ms: p50 {_ms_at(lat, 50):.1f}  p90 {_ms_at(lat, 90):.1f}  "
+        f"p99 {_ms_at(lat, 99):.1f}  "
         f"max {lat[-1] * 1000:.1f}  (mean {statistics.fmean(lat) * 1000:.1f}, "
         f"{len(lat)} requests)"
     )
@@ -379,6 +388,27 @@ def main() -> None:
         print("accepted ops/s by 10-s window: " + ", ".join(f"{w:,.0f}" for w in windows))
         if len(windows) >= 2:
             print(f"last window vs first: {(windows[-1] / windows[0] - 1) * 100:+.1f} %")
+    if args.window > 0:
+        _print_windows(results, args.window)
+
+
+def _print_windows(results: Results, size: float) -> None:
+    """Accepted ops/s and answer percentiles by window of `size` seconds (by answer time)."""
+    print(f"by {size:g}-s window: start s, accepted ops/s, answers, p50 / p99 / max ms")
+    for w in range(int(results.elapsed // size)):
+        inside = [(lat, n) for t, lat, n in results.answered if w * size <= t < (w + 1) * size]
+        if not inside:
+            continue
+        lat = sorted(x for x, _ in inside)
+        print(
+            f"  {w * size:6.1f}  {sum(n for _, n in inside) / size:9,.0f}  {len(lat):6d}  "
+            f"{_ms_at(lat, 50):6.1f} / {_ms_at(lat, 99):6.1f} / {lat[-1] * 1000:6.1f}"
+        )
+
+
+def _ms_at(lat: list[float], p: float) -> float:
+    """The p-th percentile of sorted answer times in seconds, in milliseconds."""
+    return lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from dsom.ingest.schemas import Operation, Refund, Win
-from dsom.ingest.state import BetCache, BetState, RegistersIndex, licence_status
+from dsom.ingest.state import BetCache, BetState, RegistersIndex, Standing, licence_status
 
 MINUTE_US = 60_000_000
 FUTURE_TOLERANCE_US = 5 * MINUTE_US
@@ -199,7 +199,7 @@ def check(
     standing = registers.standing.get(key)
     if standing is None or not standing[0] <= occurred_us < standing[1]:
         found = _standing(registers, organizer, op, occurred_us)
-        if found.__class__ is Rejection:
+        if isinstance(found, Rejection):
             return found, None
         standing = registers.standing[key] = found
     activity = standing[2]
@@ -213,7 +213,7 @@ def check(
     return None, activity
 
 
-def _standing(registers: RegistersIndex, organizer: str, op: Any, us: int) -> Any:
+def _standing(registers: RegistersIndex, organizer: str, op: Any, us: int) -> Rejection | Standing:
     """The licence and channel rules, in their order, read from the versions in force at
     `us`: the first broken, or (from, until, activity) over which the versions consulted
     stay in force. A bet's game type is judged here too, between the licence and the
