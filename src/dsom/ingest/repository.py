@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
-import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +34,6 @@ from dsom.ingest.state import IdIndex
 from dsom.kit.time import kyiv_day_of_hour
 from dsom.registers.models import CURRENT
 from dsom.reports.models import operations_daily
-
-log = logging.getLogger("dsom.ingest")
 
 # `operation_blocks`' PostgreSQL types, for binary COPY (no text escaping of the entries).
 BLOCK_PG_TYPES = ("text", "int8", "int8", "bytea")
@@ -213,63 +208,6 @@ class WriterTurns:
             self.fd = None
 
 
-class Checkpointer:
-    """WAL checkpoints for the ingest writer's SQLite file, on a thread of their own.
-
-    Left to SQLite, the commit that takes the WAL past 1,000 pages copies them into the
-    database file itself, inside the write turn every server process waits for. Here the
-    writer's connection never checkpoints (`wal_autocheckpoint = 0`); after each of its
-    commits this thread, with a connection of its own, runs a PASSIVE checkpoint, which
-    copies what no reader still needs while the next batch is written. A checkpoint
-    another process's thread is running already is left to it. On a scratch file of
-    random-key inserts, checkpoints were a third of the commits' time. Measured with
-    bench/ingest.py (two workers, alternated), the gain is within this machine's noise:
-    +2.6 % on average over four 30-s pairs, none in a 60-s pair (docs/performance.md).
-    The WAL grew to 130 MB in the first seconds of a run, while nearly every bet was a
-    new player's, and stayed there (SQLite reuses it from the start once checkpointed).
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.wake = threading.Event()
-        self.stopping = False
-        self.done = 0  # checkpoints run, for tests
-        self.thread: threading.Thread | None = None
-
-    def poke(self) -> None:
-        """A commit happened: checkpoint soon."""
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._run, name="dsom-checkpoint", daemon=True)
-            self.thread.start()
-        self.wake.set()
-
-    def close(self) -> None:
-        """Stop the thread (its last checkpoint finished)."""
-        if self.thread is not None:
-            self.stopping = True
-            self.wake.set()
-            self.thread.join()
-            self.thread = None
-
-    def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute("PRAGMA busy_timeout = 0")  # busy: another thread's checkpoint
-            while True:
-                self.wake.wait()
-                self.wake.clear()
-                if self.stopping:
-                    return
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    self.done += 1
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) and "busy" not in str(exc):
-                        log.warning("WAL checkpoint failed: %s", exc)
-        finally:
-            conn.close()
-
-
 @dataclass
 class Writes:
     """Everything one group commit stores, in one transaction."""
@@ -303,9 +241,11 @@ class IngestStore:
         self.p = "%s" if self.postgres else "?"
         self._raw: Any = None
         database = engine.url.database
-        file = database if not self.postgres and database != ":memory:" else None
-        self.turns = WriterTurns(f"{file}-writer.lock", lock_timeout_s) if file else None
-        self.checkpointer = Checkpointer(file) if file else None
+        self.turns = (
+            WriterTurns(f"{database}-writer.lock", lock_timeout_s)
+            if not self.postgres and database and database != ":memory:"
+            else None
+        )
 
     @property
     def conn(self) -> Any:  # the driver's own connection: sqlite3 or psycopg
@@ -320,8 +260,6 @@ class IngestStore:
                 cur.execute(f"SET statement_timeout = {self.lock_timeout_ms * 3}")
             else:
                 cur.execute(f"PRAGMA busy_timeout = {self.lock_timeout_ms}")
-                if self.checkpointer is not None:
-                    cur.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's work
             driver.commit()
             self._raw = raw
         return self._raw.driver_connection
@@ -333,8 +271,6 @@ class IngestStore:
         """Give the connection back (or drop it, after a failure)."""
         if self.turns is not None:
             self.turns.close()
-        if self.checkpointer is not None:
-            self.checkpointer.close()
         if self._raw is not None:
             try:
                 self._raw.close()
@@ -486,8 +422,6 @@ class IngestStore:
         finally:
             if self.turns is not None:
                 self.turns.give()
-        if self.checkpointer is not None:
-            self.checkpointer.poke()
 
     def write(self, w: Writes) -> None:
         """Store one batch and commit it; on any error roll back and raise."""
