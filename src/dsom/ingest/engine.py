@@ -89,10 +89,20 @@ def decode_items(raws: list[msgspec.Raw]) -> list[Item]:
     for raw in raws:
         try:
             op = decode_struct(raw)
-            items.append(Decoded(op, occurred_us(op), encode_canonical(op)))
         except SchemaViolation as violation:
             items.append(violation)
+        else:
+            items.append(_decoded(op))
     return items
+
+
+def _decoded(op: Operation) -> Item:
+    """An operation that passed the schema with its instant and canonical bytes, or the
+    SchemaViolation of an `occurred_at` that cannot be read."""
+    try:
+        return Decoded(op, occurred_us(op), encode_canonical(op))
+    except SchemaViolation as violation:
+        return violation
 
 
 def decoded_items(ops: list[Operation]) -> list[Item]:
@@ -104,13 +114,7 @@ def decoded_items(ops: list[Operation]) -> list[Item]:
     try:
         instants = list(map(occurred_us, ops))
     except SchemaViolation:  # some `occurred_at` is not RFC 3339: which, one by one
-        items: list[Item] = []
-        for op in ops:
-            try:
-                items.append(Decoded(op, occurred_us(op), encode_canonical(op)))
-            except SchemaViolation as violation:
-                items.append(violation)
-        return items
+        return [_decoded(op) for op in ops]
     return list(map(Decoded, ops, instants, map(encode_canonical, ops)))
 
 

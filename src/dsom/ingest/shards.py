@@ -78,10 +78,16 @@ def plan_shards(volumes: Mapping[str, int], count: int) -> dict[str, int]:
     return plan
 
 
+class _Plan(msgspec.Struct):
+    """The plan file: how many processes, and the owner of each organizer."""
+
+    count: int
+    organizers: dict[str, int]
+
+
 def write_plan(directory: Path, count: int, plan: Mapping[str, int]) -> None:
     """Leave the plan where every process of this run reads it (`Shards`)."""
-    data = msgspec.json.encode({"count": count, "organizers": plan})
-    (directory / PLAN_FILE).write_bytes(data)
+    (directory / PLAN_FILE).write_bytes(msgspec.json.encode(_Plan(count, dict(plan))))
 
 
 def read_plan(directory: Path | None, count: int) -> dict[str, int]:
@@ -91,12 +97,7 @@ def read_plan(directory: Path | None, count: int) -> dict[str, int]:
     data = msgspec.json.decode((directory / PLAN_FILE).read_bytes(), type=_Plan)
     if data.count != count or any(not 0 <= i < count for i in data.organizers.values()):
         raise ValueError(f"{directory / PLAN_FILE} is not a plan for {count} processes")
-    return dict(data.organizers)
-
-
-class _Plan(msgspec.Struct):
-    count: int
-    organizers: dict[str, int]
+    return data.organizers
 
 
 def shard_of(organizer: str, count: int) -> int:
