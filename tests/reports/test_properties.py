@@ -52,12 +52,14 @@ class Setup:
 
     markets: list[Market]
     licences: list[Licensed]
-    registered_us: int
+    started_us: int  # before the first of them was registered
+    registered_us: int  # after the last of them (with a second's margin)
 
 
 @pytest.fixture
 def setup(http: httpx.Client, db: Engine) -> Setup:
     """Two markets of tests/ingest/helpers.py, and a licence ending within 90 days."""
+    started_us = expect.us_of(datetime.now(UTC))
     markets = [new_market(db), new_market(db)]
     today = datetime.now(UTC).date()
     licences = []
@@ -87,7 +89,7 @@ def setup(http: httpx.Client, db: Engine) -> Setup:
         )
     )
     registered_us = expect.us_of(datetime.now(UTC)) + 1_000_000
-    return Setup(markets, licences, registered_us)
+    return Setup(markets, licences, started_us, registered_us)
 
 
 def opening_bets(draw: Callable[..., Any], world: World, org: Org) -> list[Sent]:
@@ -291,6 +293,11 @@ def test_report_equals_a_recomputation_from_what_was_accepted(
                 answer["rows"],
                 expect.system_status_counts(seen, before),
             )
+            continue
+        if report == "licenses" and setup.started_us <= r.end_us < setup.registered_us:
+            # `to` fell while the register was being filled: part of it stood by then,
+            # which part the test cannot know (a range ending on the hour, drawn when the
+            # setup straddled it).
             continue
         # The figures that depend on the clock are recomputed at either end of the request.
         wanted = [expected(report, seen, r, t, setup) for t in (before, after)]
