@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -150,6 +151,11 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA cache_size=-1000000")
+    for table, period in SEED_PLAYERS:  # players one by one, packed at the end
+        db.execute(
+            f"CREATE TEMP TABLE seed_{table} (organizer, {period}, activity, player_id, "
+            f"PRIMARY KEY (organizer, {period}, activity, player_id))"
+        )
     now_us = int(time.time() * 1_000_000)
     first_hour = now_us // HOUR_US - days * 24
     hours = list(range(first_hour, now_us // HOUR_US + 1))
@@ -179,17 +185,17 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
             [row for org, (first, run) in ops_rows.items() for row in split(org, first, run)],
         )
         db.executemany(
-            "INSERT INTO players_daily (organizer, day, activity, player_id) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
+            "INSERT INTO seed_players_daily (organizer, day, activity, player_id) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             players_rows,
         )
         db.executemany(
-            "INSERT INTO players_hourly (organizer, hour, activity, player_id) "
+            "INSERT INTO seed_players_hourly (organizer, hour, activity, player_id) "
             "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             hourly_players,
         )
         db.executemany(
-            "INSERT INTO players_monthly (organizer, month, activity, player_id) "
+            "INSERT INTO seed_players_monthly (organizer, month, activity, player_id) "
             "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(o, d[:8] + "01", a, p) for o, d, a, p in players_rows],
         )
@@ -338,6 +344,7 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
         "INSERT INTO rejections_hourly VALUES (?, ?, ?, ?)",
         [(*k, v) for k, v in rejected.items()],
     )
+    _pack_players(db)
     db.execute("COMMIT")
     db.close()
     engine = make_engine(url)
@@ -353,6 +360,31 @@ def build(path: Path, operations: int, days: int, seed: int) -> None:
         f"in {time.monotonic() - started:.0f} s; {path.stat().st_size / 2**30:.2f} GiB",
         file=sys.stderr,
     )
+
+
+SEED_PLAYERS = (("players_hourly", "hour"), ("players_daily", "day"), ("players_monthly", "month"))
+
+
+def _pack_players(db: sqlite3.Connection) -> None:
+    """The seeded players, packed as the engine stores them (ingest/players.py): one row per
+    (organizer, period, activity), `seq` -1, -2, … within each organizer and period."""
+    encode = msgspec.msgpack.Encoder().encode
+    for table, period in SEED_PLAYERS:
+        found = db.execute(
+            f"SELECT organizer, {period}, activity, player_id FROM seed_{table} "
+            f"ORDER BY organizer, {period}, activity"
+        )
+        seqs: dict[tuple[str, Any], int] = {}
+        rows = []
+        for (org, at, activity), group in itertools.groupby(found, key=lambda r: r[:3]):
+            ids = [row[3] for row in group]
+            seqs[(org, at)] = seqs.get((org, at), 0) - 1
+            rows.append((org, at, seqs[(org, at)], activity, len(ids), encode(ids)))
+        db.executemany(
+            f"INSERT INTO {table} (organizer, {period}, seq, activity, players, player_ids) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -37,6 +37,7 @@ from dsom.ingest.models import (
     rejections_hourly,
     submissions_hourly,
 )
+from dsom.ingest.players import PlayerSets, unpack
 from dsom.kit.time import KYIV, kyiv_midnight
 from dsom.registers.declarations import ACTIVITIES
 from dsom.reports.models import (
@@ -646,6 +647,21 @@ def stored_operations(conn: Connection, codes: list[str]) -> dict[tuple[str, int
     return found
 
 
+def _ids(row: Any) -> list[str]:
+    """The player ids of a packed row (ingest/players.py), as many as it says it holds."""
+    ids = unpack(row.player_ids)
+    assert row.players == len(ids), row
+    return ids
+
+
+def _distinct(found: Iterable[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+    """(organizer, period, activity, player) as a set, each there once: nothing but the
+    engine keeps a player from being stored twice for a period (ingest/players.py)."""
+    players = list(found)
+    assert len(players) == len(set(players)), sorted(p for p in players if players.count(p) > 1)
+    return set(players)
+
+
 def stored_tables(db: Engine, codes: list[str]) -> dict[str, Any]:
     """The same, as the database holds it for these organizers."""
     with db.connect() as conn:
@@ -679,16 +695,19 @@ def stored_tables(db: Engine, codes: list[str]) -> dict[str, Any]:
                 ]
                 for r in rows(submissions_hourly)
             },
-            "players_hourly": {
-                (r.organizer, r.hour, r.activity, r.player_id) for r in rows(players_hourly)
-            },
-            "players_daily": {
-                (r.organizer, _as_date(r.day), r.activity, r.player_id) for r in rows(players_daily)
-            },
-            "players_monthly": {
-                (r.organizer, _as_date(r.month), r.activity, r.player_id)
+            "players_hourly": _distinct(
+                (r.organizer, r.hour, r.activity, p) for r in rows(players_hourly) for p in _ids(r)
+            ),
+            "players_daily": _distinct(
+                (r.organizer, _as_date(r.day), r.activity, p)
+                for r in rows(players_daily)
+                for p in _ids(r)
+            ),
+            "players_monthly": _distinct(
+                (r.organizer, _as_date(r.month), r.activity, p)
                 for r in rows(players_monthly)
-            },
+                for p in _ids(r)
+            ),
             "large_wins": {
                 (
                     r.organizer,
@@ -815,21 +834,18 @@ def test_a_player_betting_on_the_first_of_a_month_counts_in_that_month(
 
     with db.connect() as conn:
         daily = conn.execute(
-            select(players_daily.c.day, players_daily.c.player_id).where(
-                players_daily.c.organizer == market.organizer
-            )
+            select(players_daily).where(players_daily.c.organizer == market.organizer)
         ).all()
         monthly = conn.execute(
-            select(players_monthly.c.month, players_monthly.c.player_id).where(
-                players_monthly.c.organizer == market.organizer
-            )
+            select(players_monthly).where(players_monthly.c.organizer == market.organizer)
         ).all()
-    assert [(_as_date(d), p) for d, p in daily] == [(first, "p-1")]
-    assert [(_as_date(m), p) for m, p in monthly] == [(first, "p-1")]
+    assert [(_as_date(r.day), _ids(r)) for r in daily] == [(first, ["p-1"])]
+    assert [(_as_date(r.month), _ids(r)) for r in monthly] == [(first, ["p-1"])]
 
 
+@pytest.mark.parametrize("forget", ["reload", "limit"])
 def test_player_counts_stay_exact_when_players_bet_again_after_the_engine_forgets_them(
-    http: httpx.Client, db: Engine, server: Server
+    http: httpx.Client, db: Engine, server: Server, forget: str
 ) -> None:
     # The engine skips players it remembers storing; after a reload (as after a restart)
     # it remembers none, so only what the inserts actually stored may be counted.
@@ -857,14 +873,34 @@ def test_player_counts_stay_exact_when_players_bet_again_after_the_engine_forget
         answer = post(http, market.headers, ops).json()
         assert answer["accepted"] == len(ops), answer
 
+    players = server.app.state.ingest.players
+
+    def forget_them() -> None:
+        # As after a restart; or, over its limit and every period idle, the engine forgets
+        # them all after each commit, and reads a period's players again before its next
+        # bet there.
+        if forget == "reload":
+            server.reload()
+        else:
+            players.limit = players.next_look = 0
+            players.idle_s = 0.0
+
     casino, book = "online_casino", "bookmaking"
-    send(("today", casino, "a"), ("today", casino, "b"), ("today", casino, "a"))
-    send(("today", casino, "a"), ("today", casino, "c"), ("earlier", casino, "a"))
-    server.reload()
-    send(("today", casino, "a"), ("today", casino, "b"), ("today", casino, "d"))
-    send(("earlier", casino, "a"), ("earlier", casino, "b"), ("today", book, "a"))
-    server.reload()
-    send(("today", casino, "c"), ("earlier", casino, "b"), ("today", book, "a"))
+    try:
+        send(("today", casino, "a"), ("today", casino, "b"), ("today", casino, "a"))
+        send(("today", casino, "a"), ("today", casino, "c"), ("earlier", casino, "a"))
+        forget_them()
+        send(("today", casino, "a"), ("today", casino, "b"), ("today", casino, "d"))
+        send(("earlier", casino, "a"), ("earlier", casino, "b"), ("today", book, "a"))
+        forget_them()
+        send(("today", casino, "c"), ("earlier", casino, "b"), ("today", book, "a"))
+    finally:
+        default = PlayerSets()
+        players.limit, players.next_look, players.idle_s = (
+            default.limit,
+            default.next_look,
+            default.idle_s,
+        )
 
     daily: Counter[tuple[str, date, str]] = Counter()
     monthly: Counter[tuple[str, date, str]] = Counter()
@@ -874,7 +910,9 @@ def test_player_counts_stay_exact_when_players_bet_again_after_the_engine_forget
         (kyiv_day(instant_us(iso_z(when[m]))).replace(day=1), a, p) for m, a, p in placed
     }:
         monthly[(market.organizer, month, activity)] += 1
-    stored = stored_tables(db, [market.organizer])
+    stored = stored_tables(db, [market.organizer])  # no player stored twice for a period
     assert stored["players_daily_counts"] == dict(daily)
     assert stored["players_monthly_counts"] == dict(monthly)
     assert daily[(market.organizer, kyiv_day(instant_us(iso_z(when["today"]))), casino)] == 4
+    if forget == "limit":  # after the last commit, every period forgotten again
+        assert not players.loaded

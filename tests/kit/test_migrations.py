@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from dsom.ingest import ledger
+from dsom.ingest.players import unpack
 from dsom.ingest.repository import entries_at
 from dsom.ingest.verify import verify
 from dsom.kit.db import make_engine
@@ -296,7 +297,7 @@ def test_0009_counts_the_players_of_each_hour_from_the_stored_bets(empty: Engine
     with empty.begin() as conn:
         conn.exec_driver_sql(f"INSERT INTO operations ({OPERATION_COLUMNS}) VALUES ({marks})", rows)
 
-    upgrade(empty)
+    upgrade(empty, "0009")
 
     bets = {("12345678", r[4] // 3_600_000_000, r[7], r[8]) for r in rows if r[3] == "bet"}
     with empty.connect() as conn:
@@ -311,3 +312,60 @@ def test_0009_counts_the_players_of_each_hour_from_the_stored_bets(empty: Engine
     downgrade(empty, "0008")
 
     assert not {"players_hourly", "players_hourly_counts"} & _tables(empty)
+
+
+def test_0010_packs_the_player_rows_keeping_every_player(empty: Engine) -> None:
+    upgrade(empty, "0009")
+    hour = 1_780_000_000_000_000 // 3_600_000_000
+    rows = {
+        "players_hourly": [("12345678", hour + i % 2, "poker", f"p-{i}") for i in range(7)]
+        + [("87654321", hour, "online_casino", "p-1")],
+        "players_daily": [
+            ("12345678", "2026-05-28", a, f"p-{i}") for i in range(3) for a in ("poker", "betting")
+        ],
+        "players_monthly": [
+            ("12345678", "2026-05-01", "poker", "p-9"),
+            ("12345678", "2026-06-01", "poker", "p-9"),
+        ],
+    }
+    periods = {"players_hourly": "hour", "players_daily": "day", "players_monthly": "month"}
+    mark = "%s" if empty.dialect.name == "postgresql" else "?"
+    with empty.begin() as conn:
+        for table, found in rows.items():
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} (organizer, {periods[table]}, activity, player_id) "
+                f"VALUES ({mark}, {mark}, {mark}, {mark})",
+                found,
+            )
+
+    upgrade(empty, "0010")
+
+    def flat(found: Iterable[tuple[Any, ...]]) -> list[tuple[str, str, str, str]]:
+        return sorted((o, str(at), a, p) for o, at, a, p in found)
+
+    with empty.connect() as conn:
+        for table, found in rows.items():
+            stored = conn.exec_driver_sql(
+                f"SELECT organizer, {periods[table]}, seq, activity, players, player_ids "
+                f"FROM {table}"
+            ).all()
+            ids = {(o, str(at), a): unpack(bytes(blob)) for o, at, _, a, _, blob in stored}
+            assert flat((*key, p) for key, players in ids.items() for p in players) == flat(found)
+            # one row per (organizer, period, activity), counting its ids
+            assert len(stored) == len(ids)
+            assert all(n == len(unpack(bytes(blob))) for *_, n, blob in stored)
+            # -1, -2, ... within each organizer and period: every row keeps a key of its own
+            seqs: dict[tuple[str, str], list[int]] = {}
+            for o, at, seq, *_ in stored:
+                seqs.setdefault((o, str(at)), []).append(seq)
+            assert all(sorted(s) == list(range(-len(s), 0)) for s in seqs.values())
+    assert _differences(empty) == []
+
+    downgrade(empty, "0009")
+
+    with empty.connect() as conn:
+        for table, found in rows.items():
+            stored = conn.exec_driver_sql(
+                f"SELECT organizer, {periods[table]}, activity, player_id FROM {table}"
+            ).all()
+            assert flat(stored) == flat(found)

@@ -28,9 +28,18 @@ from sqlalchemy import Engine
 from dsom.auth.keys import KeyCache
 from dsom.ingest import ledger
 from dsom.ingest.limits import RateLimiter
+from dsom.ingest.players import PlayerPeriod, PlayerSets
 from dsom.ingest.repository import IngestStore, Writes
-from dsom.ingest.rules import LATE_AFTER_US, BatchView, PlayerKey, Prior, Rejection, check
+from dsom.ingest.rules import (
+    FUTURE_TOLERANCE_US,
+    LATE_AFTER_US,
+    BatchView,
+    Prior,
+    Rejection,
+    check,
+)
 from dsom.ingest.schemas import (
+    Bet,
     Operation,
     Refund,
     SchemaViolation,
@@ -49,7 +58,6 @@ from dsom.kit.time import kyiv_day_of_hour
 log = logging.getLogger("dsom.ingest")
 T = TypeVar("T")
 HOUR_US = 3_600_000_000
-PLAYERS_SEEN_LIMIT = 5_000_000
 
 OPERATIONS = Counter("dsom_ingest_operations_total", "Operations by outcome", ["outcome"])
 # The children, looked up once: `labels()` takes a lock and builds a key on every call.
@@ -179,8 +187,8 @@ class IngestEngine:
         self.max_batch = settings.ingest_max_batch
         self.large_win_floor = settings.large_win_floor
         self.limits = RateLimiter(settings.rate_limit)
-        # players already stored for an hour, day or month (rules.PlayerKey)
-        self.players_seen: set[PlayerKey] = set()
+        # the players each hour, day and month already counts, for the periods read so far
+        self.players = PlayerSets()
         self.kyiv_hours: dict[int, tuple[str, str]] = {}
         self.latencies: deque[float] = deque(maxlen=20_000)
         self.queue: deque[Job] = deque()  # unbounded; `wake` tells the loop of arrivals
@@ -225,7 +233,7 @@ class IngestEngine:
         self.ids.close()
         self.ids = IdIndex(background=True)
         self.bets = BetCache()
-        self.players_seen = set()
+        self.players = PlayerSets()
         await self._in_writer(self._load)
 
     def _load(self) -> None:
@@ -362,6 +370,7 @@ class IngestEngine:
         if self.registers_stale():
             await self._in_reader(self._refresh_registers)
         wanted: list[tuple[str, str]] = []
+        hours: set[tuple[str, int]] = set()
         young, old = self.bets.young, self.bets.old
         for job in jobs:
             org = job.organizer
@@ -373,9 +382,17 @@ class IngestEngine:
                         bet = (org, op.bet_id)
                         if bet not in young and bet not in old:
                             wanted.append(bet)
+                    elif isinstance(op, Bet):
+                        hours.add((org, item.occurred_us // HOUR_US))
         candidates = self.ids.lookup(wanted)
         keys = {(org, seq) for (org, _), seqs in candidates.items() for seq in seqs}
         stored = await self._in_reader(self.reader.fetch, keys) if keys else {}
+        received = [job.received_us for job in jobs]
+        first = (min(received) - self.window_us) // HOUR_US  # no bet outside is accepted
+        last = (max(received) + FUTURE_TOLERANCE_US) // HOUR_US
+        periods = self.players.missing(self._periods(hours, first, last))
+        if periods:  # the players these bets' hours, days and months already count
+            self.players.add(periods, await self._in_reader(self.reader.players, periods))
         if batch is None:
             view = BatchView(
                 self.registers,
@@ -384,7 +401,7 @@ class IngestEngine:
                 stored,
                 self.window_us,
                 self.heads,
-                self.players_seen,
+                self.players.seen,
                 parent=inflight.view if inflight is not None else None,
             )
             writes = Writes()
@@ -493,7 +510,7 @@ class IngestEngine:
             view.new_bets[(org, op.operation_id)] = BetState(
                 seq, op.license, op.player_id, op.amount, activity, 0
             )
-            self._count_player(org, hour, activity, op.player_id, view, w)
+            self._count_player(org, hour, activity, op.player_id, seq, view, w)
         elif kind in {"win", "refund"}:
             bet: BetState = found
             activity, bet_seq = bet.activity, bet.seq
@@ -558,17 +575,35 @@ class IngestEngine:
                 )
 
     def _count_player(
-        self, org: str, hour: int, activity: str, player: str, view: BatchView, w: Writes
+        self,
+        org: str,
+        hour: int,
+        activity: str,
+        player: str,
+        seq: int,
+        view: BatchView,
+        w: Writes,
     ) -> None:
         # A UTC hour lies inside one Kyiv day (whole-hour offsets), a day inside a month:
         # a player already counted for the hour is counted for its day and month too.
         if view.new_player(("hour", org, hour, activity, player)):
-            w.players_hourly.append((org, hour, activity, player))
+            w.players_hourly.append((org, hour, activity, player, seq))
             day, month = self._kyiv_day_month(hour)
             if view.new_player(("day", org, day, activity, player)):
-                w.players_daily.append((org, day, activity, player))
+                w.players_daily.append((org, day, activity, player, seq))
                 if view.new_player(("month", org, month, activity, player)):
-                    w.players_monthly.append((org, month, activity, player))
+                    w.players_monthly.append((org, month, activity, player, seq))
+
+    def _periods(self, hours: set[tuple[str, int]], first: int, last: int) -> list[PlayerPeriod]:
+        """The (organizer, hour)s of `hours` from `first` to `last`, and their Kyiv days and
+        months: the periods whose players bets in those hours ask about."""
+        periods: list[PlayerPeriod] = []
+        for org, hour in hours:
+            if not first <= hour <= last:
+                continue
+            day, month = self._kyiv_day_month(hour)
+            periods += (("hour", org, hour), ("day", org, day), ("month", org, month))
+        return periods
 
     def _kyiv_day_month(self, hour: int) -> tuple[str, str]:
         found = self.kyiv_hours.get(hour)
@@ -584,9 +619,7 @@ class IngestEngine:
         self.ids.add_many(list(view.new_ids), [prior.seq for prior in view.new_ids.values()])
         self.bets.put_many(view.new_bets)
         self.heads.update(view.heads)
-        if len(self.players_seen) > PLAYERS_SEEN_LIMIT:
-            self.players_seen.clear()  # only a shortcut: the tables ignore repeats anyway
-        self.players_seen |= view.players
+        self.players.merge(view.players)
 
 
 def _error(

@@ -87,33 +87,41 @@ submissions_hourly = Table(
     PrimaryKeyConstraint("organizer", "hour"),
 )
 
-# Distinct players with a bet, by UTC hour, Kyiv day and Kyiv month (exact counts, reports.md).
+# Distinct players with a bet, by UTC hour, Kyiv day and Kyiv month (exact counts, reports.md):
+# the players new to a period, packed, a row per (organizer, period, activity) and group commit
+# (ingest/players.py; migration 0010).
 players_daily = Table(
     "players_daily",
     metadata,
     Column("organizer", String(8), nullable=False),
     Column("day", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the first bet's; before 0010: -1, -2, …
     Column("activity", String(32), nullable=False),
-    Column("player_id", String(64), nullable=False),
-    PrimaryKeyConstraint("organizer", "day", "activity", "player_id"),
+    Column("players", Integer, nullable=False),  # how many ids `player_ids` holds
+    Column("player_ids", LargeBinary, nullable=False),  # a MessagePack array of strings
+    PrimaryKeyConstraint("organizer", "day", "seq"),
 )
 players_hourly = Table(
     "players_hourly",
     metadata,
     Column("organizer", String(8), nullable=False),
     Column("hour", Integer, nullable=False),  # the UTC hour the bet occurred in
+    Column("seq", BigInteger, nullable=False),  # the first bet's; before 0010: -1, -2, …
     Column("activity", String(32), nullable=False),
-    Column("player_id", String(64), nullable=False),
-    PrimaryKeyConstraint("organizer", "hour", "activity", "player_id"),
+    Column("players", Integer, nullable=False),  # how many ids `player_ids` holds
+    Column("player_ids", LargeBinary, nullable=False),  # a MessagePack array of strings
+    PrimaryKeyConstraint("organizer", "hour", "seq"),
 )
 players_monthly = Table(
     "players_monthly",
     metadata,
     Column("organizer", String(8), nullable=False),
     Column("month", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the first bet's; before 0010: -1, -2, …
     Column("activity", String(32), nullable=False),
-    Column("player_id", String(64), nullable=False),
-    PrimaryKeyConstraint("organizer", "month", "activity", "player_id"),
+    Column("players", Integer, nullable=False),  # how many ids `player_ids` holds
+    Column("player_ids", LargeBinary, nullable=False),  # a MessagePack array of strings
+    PrimaryKeyConstraint("organizer", "month", "seq"),
 )
 
 # Wins at or above the large-win floor, for the large-wins report without a scan.

@@ -9,7 +9,7 @@ Accepted operations are stored in blocks, one row per organizer and batch
 Each group commit also keeps the report rollups (reports/models.py), computed per batch
 here: `operations_daily` and `rejections_daily` from the batch's hourly deltas summed by
 Kyiv day, `operations_hours` from its hourly keys, and the distinct-player counts from
-the `players_daily` / `players_monthly` rows its inserts actually stored.
+the players the engine found new to their hour, day and month, whose rows it appends.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from sqlalchemy import Connection, Engine, func, select
 from dsom.ingest import blocks
 from dsom.ingest.blocks import EntryRow
 from dsom.ingest.models import operation_blocks
+from dsom.ingest.players import TABLES as PLAYER_TABLES
+from dsom.ingest.players import NewPlayer, PlayerKey, PlayerPeriod, packed, unpack
 from dsom.ingest.rules import StoredOp
 from dsom.ingest.state import IdIndex
 from dsom.kit.time import kyiv_day_of_hour
@@ -42,9 +44,9 @@ INSERT_BLOCK = (
 )
 
 
-# How a player table's period is staged for COPY on PostgreSQL, and cast back: an hour is
-# a number; a Kyiv day or month is ISO text (what the engine holds), cast to a date.
-STAGED_PERIOD = {"hour": ("int4", ""), "day": ("text", "::date"), "month": ("text", "::date")}
+# A period as the engine holds it (an hour a number, a Kyiv day or month ISO text), cast
+# for PostgreSQL.
+PERIOD_CAST = {"hour": "", "day": "::date", "month": "::date"}
 
 SUMS = ("count", "amount", "late", "income_tax", "military_levy")
 REPORT_ROLLUPS = (
@@ -220,9 +222,11 @@ class Writes:
     rejections: dict[tuple[str, int, str], int] = field(default_factory=dict)
     # (organizer, hour) -> [requests, received, accepted, duplicates, rejected, last_received_us]
     submissions: dict[tuple[str, int], list[int]] = field(default_factory=dict)
-    players_hourly: list[tuple[str, int, str, str]] = field(default_factory=list)
-    players_daily: list[tuple[str, str, str, str]] = field(default_factory=list)
-    players_monthly: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # players new to their period: (organizer, hour / Kyiv day / month, activity, player, seq
+    # of the bet that counted them)
+    players_hourly: list[tuple[str, int, str, str, int]] = field(default_factory=list)
+    players_daily: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+    players_monthly: list[tuple[str, str, str, str, int]] = field(default_factory=list)
     refunds: dict[tuple[str, int], int] = field(default_factory=dict)  # bet -> refunded total
     # (organizer, seq, occurred_us, amount, operation_id, licence, activity, player_id, bet_id)
     large_wins: list[tuple[str, int, int, int, str, str, str, str, str]] = field(
@@ -396,6 +400,25 @@ class IngestStore:
             for key, e in entries.items()
         }
 
+    def players(self, periods: Iterable[PlayerPeriod]) -> list[PlayerKey]:
+        """Every player stored for these periods ("hour" / "day" / "month", organizer,
+        period), as the engine's keys (ingest/state.py: PlayerSets)."""
+        found: list[PlayerKey] = []
+        with self._reading() as cur:
+            for kind, organizer, period in periods:
+                table, column = PLAYER_TABLES[kind]
+                cast = PERIOD_CAST[column] if self.postgres else ""
+                cur.execute(
+                    self._sql(
+                        f"SELECT activity, player_ids FROM {table} "
+                        f"WHERE organizer = ? AND {column} = ?{cast}"
+                    ),
+                    (organizer, period),
+                )
+                for activity, ids in cur.fetchall():
+                    found += [(kind, organizer, period, activity, p) for p in unpack(ids)]
+        return found
+
     # --- the group commit -----------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -443,62 +466,25 @@ class IngestStore:
                 cur.executemany(INSERT_BLOCK, rows)
             self._upserts(cur, w)
 
-    def _players(self, cur: Any, table: str, period: str, rows: list[tuple[Any, ...]]) -> None:
-        """Store the players seen (a repeat is ignored) and add the rows actually stored to
-        `{table}_counts`: the engine's in-memory shortcut forgets, so only the database
-        knows which players are new."""
-        if self.postgres:
-            self._copy_players(cur, table, period, rows)
-            return
-        # SQLite: one executemany per (organizer, period, activity); its `rowcount` sums the
-        # changes of its rows, and a row ignored by ON CONFLICT changes nothing.
-        groups: dict[tuple[str, str, str], list[tuple[str, str, str, str]]] = {}
-        for row in rows:
-            key = row[:3]
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [row]
-            else:
-                group.append(row)
-        insert = (
-            f"INSERT INTO {table} (organizer, {period}, activity, player_id) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    def _players(self, cur: Any, table: str, period: str, new: list[NewPlayer]) -> None:
+        """Store the players new to their period (the engine knows which are: PlayerSets),
+        packed (ingest/players.py), and add them to `{table}_counts`."""
+        rows = packed(new)
+        cast = PERIOD_CAST[period] if self.postgres else ""
+        cur.executemany(
+            self._sql(
+                f"INSERT INTO {table} (organizer, {period}, seq, activity, players, player_ids) "
+                f"VALUES (?, ?{cast}, ?, ?, ?, ?)"
+            ),
+            rows,
         )
-        counts = []
-        for key in sorted(groups):
-            cur.executemany(insert, groups[key])
-            if cur.rowcount > 0:
-                counts.append((*key, cur.rowcount))
-        if counts:
-            cur.executemany(
-                f"INSERT INTO {table}_counts (organizer, {period}, activity, players) "
-                f"VALUES (?, ?, ?, ?) ON CONFLICT (organizer, {period}, activity) "
-                f"DO UPDATE SET players = {table}_counts.players + excluded.players",
-                counts,
-            )
-
-    def _copy_players(self, cur: Any, table: str, period: str, rows: list[tuple[Any, ...]]) -> None:
-        """PostgreSQL: COPY into a staging table, then one statement that inserts those not
-        known and counts what it inserted (on PostgreSQL a row-by-row upsert costs the
-        client ~15 µs a row, this ~2 µs)."""
-        stage = f"stage_{table}"
-        kind, cast = STAGED_PERIOD[period]
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (organizer text, {period} {kind}, "
-            "activity text, player_id text) ON COMMIT DELETE ROWS"
-        )
-        with cur.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(("text", kind, "text", "text"))
-            for row in rows:
-                copy.write_row(row)
-        cur.execute(
-            f"WITH stored AS (INSERT INTO {table} (organizer, {period}, activity, player_id) "
-            f"SELECT organizer, {period}{cast}, activity, player_id FROM {stage} "
-            f"ON CONFLICT DO NOTHING RETURNING organizer, {period}, activity) "
-            f"INSERT INTO {table}_counts AS c (organizer, {period}, activity, players) "
-            f"SELECT organizer, {period}, activity, count(*) FROM stored GROUP BY 1, 2, 3 "
-            f"ON CONFLICT (organizer, {period}, activity) "
-            "DO UPDATE SET players = c.players + excluded.players"
+        cur.executemany(
+            self._sql(
+                f"INSERT INTO {table}_counts AS c (organizer, {period}, activity, players) "
+                f"VALUES (?, ?{cast}, ?, ?) ON CONFLICT (organizer, {period}, activity) "
+                "DO UPDATE SET players = c.players + excluded.players"
+            ),
+            [(organizer, at, activity, n) for organizer, at, _, activity, n, _ in rows],
         )
 
     def _upserts(self, cur: Any, w: Writes) -> None:
@@ -632,7 +618,7 @@ class IngestStore:
             ):
                 cur.execute(
                     f"INSERT INTO {table}_counts (organizer, {period}, activity, players) "
-                    f"SELECT organizer, {period}, activity, COUNT(*) FROM {table} "
+                    f"SELECT organizer, {period}, activity, SUM(players) FROM {table} "
                     f"GROUP BY organizer, {period}, activity"
                 )
             cur.execute("DROP TABLE kyiv_hours")

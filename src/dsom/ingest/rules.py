@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from dsom.ingest.players import PlayerKey
 from dsom.ingest.schemas import Operation, Refund, Win
 from dsom.ingest.state import BetCache, BetState, RegistersIndex, Standing, licence_status
 
@@ -24,11 +25,6 @@ UNKNOWN_CHANNEL_OF = {
     "establishment": "gambling establishment",
     "equipment": "piece of equipment",
 }
-
-
-# ("hour", organizer, UTC hour, activity, player), or ("day" / "month", organizer, Kyiv
-# date, activity, player): a player already counted for that period.
-PlayerKey = tuple[str, str, str | int, str, str]
 
 
 @dataclass(frozen=True, slots=True)

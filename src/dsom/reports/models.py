@@ -15,10 +15,10 @@ the transaction of each group commit, one upsert per key per batch
   `occurred_at`), for the compliance report's silent hours: a tenth of the rows of
   `operations_hourly` (each batch inserts its hourly keys, ignoring those already there);
 - `players_hourly_counts`, `players_daily_counts`, `players_monthly_counts` (the first
-  since migration 0009): how many rows `players_hourly`, `players_daily` and
-  `players_monthly` have per (organizer, hour, day or month, activity), i.e. the exact count
-  of distinct players: the engine adds the rows its inserts actually stored (a repeat
-  is not inserted, so it is not counted; the engine's in-memory shortcut cannot know).
+  since migration 0009): how many players `players_hourly`, `players_daily` and
+  `players_monthly` hold per (organizer, hour, day or month, activity), i.e. the exact
+  count of distinct players: the engine adds the players new to the period, which it
+  knows exactly (ingest/players.py: PlayerSets).
 
 Every key starts with the organizer, as every table that grows with operations does (so
 it can be distributed by organizer); reports read a range of days across organizers as

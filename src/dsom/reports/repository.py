@@ -30,7 +30,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    union,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,6 +42,7 @@ from dsom.ingest.models import (
     rejections_hourly,
     submissions_hourly,
 )
+from dsom.ingest.players import unpack
 from dsom.registers.models import CURRENT, HISTORY
 from dsom.reports.models import (
     operations_daily,
@@ -417,32 +417,32 @@ def players_in(
 ) -> dict[str, int]:
     """{activity: distinct (organizer, player) with a bet} in the whole Kyiv days
     `[days)` and the hours `hours` (`[first, end)` pairs) together: a bucket the range
-    cuts, from the player rows kept at ingest."""
+    cuts, from the players the engine stored packed for each day and hour
+    (ingest/players.py), united here."""
     p, h = players_daily.c, players_hourly.c
     counts: dict[str, int] = {}
     for org in organizers:
         parts: list[Any] = []
         if days is not None:
             parts.append(
-                select(p.activity, p.player_id).where(
+                select(p.activity, p.player_ids).where(
                     p.organizer == org, p.day >= days[0], p.day < days[1]
                 )
             )
         for first, end in hours:
             parts.append(
-                select(h.activity, h.player_id).where(
+                select(h.activity, h.player_ids).where(
                     h.organizer == org, h.hour >= first, h.hour < end
                 )
             )
         if activity is not None:
             parts = [part.where(part.selected_columns.activity == activity) for part in parts]
-        if not parts:
-            continue
-        rows: Any = union(parts[0], *parts[1:]) if len(parts) > 1 else parts[0].distinct()
-        both = rows.subquery()
-        counted = select(both.c.activity, func.count()).group_by(both.c.activity)
-        for act, n in conn.execute(counted):
-            counts[act] = counts.get(act, 0) + int(n)
+        players: dict[str, set[str]] = {}
+        for part in parts:
+            for act, ids in conn.execute(part):
+                players.setdefault(act, set()).update(unpack(bytes(ids)))
+        for act, found in players.items():
+            counts[act] = counts.get(act, 0) + len(found)
     return counts
 
 
