@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
 import logging
 import math
@@ -50,6 +49,7 @@ from dsom.auth.permissions import Role, permissions_of
 from dsom.auth.principal import Principal
 from dsom.demo import market as demo
 from dsom.ingest.blocks import split
+from dsom.ingest.players import packed
 from dsom.ingest.repository import IngestStore
 from dsom.ingest.taxes import TaxTable
 from dsom.kit import gcwatch
@@ -366,24 +366,16 @@ SEED_PLAYERS = (("players_hourly", "hour"), ("players_daily", "day"), ("players_
 
 
 def _pack_players(db: sqlite3.Connection) -> None:
-    """The seeded players, packed as the engine stores them (ingest/players.py): one row per
-    (organizer, period, activity), `seq` -1, -2, … within each organizer and period."""
-    encode = msgspec.msgpack.Encoder().encode
+    """The seeded players, packed by the engine's own function (ingest/players.py), each
+    player given a seq of its own below zero, as rows from before the engine kept them."""
     for table, period in SEED_PLAYERS:
         found = db.execute(
-            f"SELECT organizer, {period}, activity, player_id FROM seed_{table} "
-            f"ORDER BY organizer, {period}, activity"
-        )
-        seqs: dict[tuple[str, Any], int] = {}
-        rows = []
-        for (org, at, activity), group in itertools.groupby(found, key=lambda r: r[:3]):
-            ids = [row[3] for row in group]
-            seqs[(org, at)] = seqs.get((org, at), 0) - 1
-            rows.append((org, at, seqs[(org, at)], activity, len(ids), encode(ids)))
+            f"SELECT organizer, {period}, activity, player_id FROM seed_{table}"
+        ).fetchall()
         db.executemany(
             f"INSERT INTO {table} (organizer, {period}, seq, activity, players, player_ids) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
+            packed((*row, -n) for n, row in enumerate(found, start=1)),
         )
 
 

@@ -81,8 +81,8 @@ class PlayerSets:
     seconds are forgotten (read again if a late bet needs one); those in use stay,
     however many, and the next look is put off until the set has doubled, so a market
     whose current periods hold more than `limit` players grows the set instead of
-    reading them again and again. `seen` is changed in
-    place, never replaced: a batch judged before keeps asking the same set.
+    reading them again and again. `seen` is changed in place, never replaced: a batch
+    judged before keeps asking the same set.
     """
 
     def __init__(self, limit: int = 5_000_000, idle_s: float = 600.0) -> None:
@@ -113,8 +113,8 @@ class PlayerSets:
         if len(self.seen) > self.next_look:
             self.forget_idle()
 
-    def forget_idle(self) -> int:
-        """Forget the periods not asked about for `idle_s` seconds; how many players went."""
+    def forget_idle(self) -> None:
+        """Forget the periods not asked about for `idle_s` seconds, and their players."""
         before = len(self.seen)
         cutoff = time.monotonic() - self.idle_s
         for period in [p for p, at in self.used.items() if at <= cutoff]:
@@ -129,7 +129,6 @@ class PlayerSets:
             "players of idle periods forgotten",
             extra={"forgotten": before - len(self.seen), "kept": len(self.seen)},
         )
-        return before - len(self.seen)
 
     def __len__(self) -> int:
         return len(self.seen)

@@ -9,7 +9,7 @@ Accepted operations are stored in blocks, one row per organizer and batch
 Each group commit also keeps the report rollups (reports/models.py), computed per batch
 here: `operations_daily` and `rejections_daily` from the batch's hourly deltas summed by
 Kyiv day, `operations_hours` from its hourly keys, and the distinct-player counts from
-the players the engine found new to their hour, day and month, whose rows it appends.
+the players the engine found new to their hour, day and month, which it stores packed.
 """
 
 from __future__ import annotations
@@ -402,7 +402,7 @@ class IngestStore:
 
     def players(self, periods: Iterable[PlayerPeriod]) -> list[PlayerKey]:
         """Every player stored for these periods ("hour" / "day" / "month", organizer,
-        period), as the engine's keys (ingest/state.py: PlayerSets)."""
+        period), as the engine's keys (ingest/players.py: PlayerSets)."""
         found: list[PlayerKey] = []
         with self._reading() as cur:
             for kind, organizer, period in periods:

@@ -99,49 +99,72 @@ def _packed(found: Iterable[Any], encode: Callable[[Any], bytes]) -> Iterator[di
         }
 
 
+def _rebuild(
+    table: str,
+    period: str,
+    kind: Any,
+    *,
+    packed: bool,
+    rows: Callable[[str], Iterator[dict[str, Any]]],
+    columns: tuple[str, ...],
+) -> None:
+    """Recreate `table` in its other form: its rows are copied aside, and `rows`, given
+    the copy's name, makes the new ones (dicts keyed by `columns`, the period as `at`)."""
+    kept = f"{table}_kept"
+    op.execute(f"CREATE TEMPORARY TABLE {kept} AS SELECT * FROM {table}")
+    op.drop_table(table)
+    _create(table, period, kind, packed=packed)
+    named = ", ".join(period if name == "at" else name for name in columns)
+    insert = sa.text(
+        f"INSERT INTO {table} ({named}) VALUES ({', '.join(':' + name for name in columns)})"
+    )
+    for batch in _batches(rows(kept)):
+        op.get_bind().execute(insert, batch)
+    op.execute(f"DROP TABLE {kept}")
+
+
 def upgrade() -> None:
     conn = op.get_bind()
     encode = msgspec.msgpack.Encoder().encode
     for table, period, kind in PERIODS:
-        kept = f"{table}_0009"
-        op.execute(f"CREATE TEMPORARY TABLE {kept} AS SELECT * FROM {table}")
-        op.drop_table(table)
-        _create(table, period, kind, packed=True)
-        query = sa.text(
-            f"SELECT organizer, {period}, activity, player_id FROM {kept} "
-            f"ORDER BY organizer, {period}, activity, player_id"
-        ).execution_options(stream_results=True, yield_per=10_000)
 
-        rows = _packed(conn.execute(query), encode)
-        insert = sa.text(
-            f"INSERT INTO {table} (organizer, {period}, seq, activity, players, player_ids) "
-            "VALUES (:organizer, :at, :seq, :activity, :players, :player_ids)"
+        def rows(kept: str, period: str = period) -> Iterator[dict[str, Any]]:
+            query = sa.text(
+                f"SELECT organizer, {period}, activity, player_id FROM {kept} "
+                f"ORDER BY organizer, {period}, activity, player_id"
+            ).execution_options(stream_results=True, yield_per=10_000)
+            return _packed(conn.execute(query), encode)
+
+        _rebuild(
+            table,
+            period,
+            kind,
+            packed=True,
+            rows=rows,
+            columns=("organizer", "at", "seq", "activity", "players", "player_ids"),
         )
-        for batch in _batches(rows):
-            conn.execute(insert, batch)
-        op.execute(f"DROP TABLE {kept}")
 
 
 def downgrade() -> None:
     conn = op.get_bind()
     decode = msgspec.msgpack.Decoder(list[str]).decode
     for table, period, kind in PERIODS:
-        kept = f"{table}_0010"
-        op.execute(f"CREATE TEMPORARY TABLE {kept} AS SELECT * FROM {table}")
-        op.drop_table(table)
-        _create(table, period, kind, packed=False)
-        query = sa.text(
-            f"SELECT organizer, {period}, activity, player_ids FROM {kept}"
-        ).execution_options(stream_results=True, yield_per=1_000)
-        rows = (
-            {"organizer": organizer, "at": at, "activity": activity, "player": player}
-            for organizer, at, activity, ids in conn.execute(query)
-            for player in decode(bytes(ids))
+
+        def rows(kept: str, period: str = period) -> Iterator[dict[str, Any]]:
+            query = sa.text(
+                f"SELECT organizer, {period}, activity, player_ids FROM {kept}"
+            ).execution_options(stream_results=True, yield_per=1_000)
+            return (
+                {"organizer": organizer, "at": at, "activity": activity, "player_id": player}
+                for organizer, at, activity, ids in conn.execute(query)
+                for player in decode(bytes(ids))
+            )
+
+        _rebuild(
+            table,
+            period,
+            kind,
+            packed=False,
+            rows=rows,
+            columns=("organizer", "at", "activity", "player_id"),
         )
-        insert = sa.text(
-            f"INSERT INTO {table} (organizer, {period}, activity, player_id) "
-            "VALUES (:organizer, :at, :activity, :player)"
-        )
-        for batch in _batches(rows):
-            conn.execute(insert, batch)
-        op.execute(f"DROP TABLE {kept}")
